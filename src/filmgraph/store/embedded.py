@@ -1,0 +1,168 @@
+"""The embedded backend: Oxigraph in process, read-only once loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..errors import InvalidData
+from ..settings import DEFAULT_BASE, Settings
+from .base import Bindings, Row
+from .loader import bulk_load_file, read_all, rebase, validate
+
+MARKER = "filmgraph-store.json"
+
+
+def _subs(bindings: Bindings | None) -> dict[ox.Variable, object] | None:
+    if not bindings:
+        return None
+    return {ox.Variable(k): v for k, v in bindings.items()}
+
+
+class EmbeddedStore:
+    """A read-only dataset held by pyoxigraph, in memory or in an on-disk directory."""
+
+    def __init__(self, store: ox.Store, base_iri: str, path: Path | None = None) -> None:
+        self._store = store
+        self.base_iri = base_iri
+        self.path = path
+        self._count: int | None = None
+        self._pid = os.getpid()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, path: Path | None = None) -> EmbeddedStore:
+        """Load, validate and return the dataset the settings name (pre-built store if given)."""
+        if settings.store_path:
+            return cls.open(Path(settings.store_path))
+        return cls.build(settings, path)
+
+    @classmethod
+    def build(cls, settings: Settings, path: Path | None = None, extra: dict[str, Path] | None = None) -> EmbeddedStore:
+        """Parse the ontology and data files, validate them, and load them.
+
+        With ``path`` the store is written to that directory (a pre-built store);
+        without it, it lives in memory. ``extra`` maps named-graph IRIs to files
+        loaded into those graphs (used by tests and protocol fixtures).
+        Nothing is returned half-loaded: any error raises before the store exists.
+        """
+        files = list(settings.ontology) + list(settings.data)
+        if path is not None:
+            path = Path(path)
+            if path.exists() and any(path.iterdir()):
+                raise InvalidData(f"{path}: not empty; refusing to build a store over existing files", file=str(path))
+        if not settings.validate and settings.base_iri == DEFAULT_BASE and not extra:
+            # Large data, no SHACL: let Oxigraph parse straight from the files (no Python objects per triple).
+            store = ox.Store(str(path) if path is not None else None)
+            try:
+                for p in files:
+                    bulk_load_file(store, p)
+            except InvalidData:
+                del store
+                if path is not None:
+                    shutil.rmtree(path, ignore_errors=True)  # never leave a half-built store behind
+                raise
+        else:
+            # Validate as written (the shapes name the default base), then rebase.
+            by_file = read_all(files)
+            if settings.validate:
+                data = set(settings.data)
+                validate({p: t for p, t in by_file.items() if p in data}, settings.shapes, settings.ontology)
+            if settings.base_iri != DEFAULT_BASE:
+                by_file = {p: rebase(t, settings.base_iri) for p, t in by_file.items()}
+            named = {g: read_all([f], settings.base_iri)[f] for g, f in (extra or {}).items()}
+            store = ox.Store(str(path) if path is not None else None)
+            quads = [ox.Quad(t.subject, t.predicate, t.object) for triples in by_file.values() for t in triples]
+            for g, triples in named.items():
+                quads.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for t in triples)
+            store.bulk_extend(quads)
+        if path is not None:
+            store.flush()
+            store.optimize()
+            marker = {
+                "base_iri": settings.base_iri,
+                "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "files": [str(p) for p in files],
+                "triples": len(store),
+            }
+            (path / MARKER).write_text(json.dumps(marker, indent=2))
+            del store  # close the writer: from now on every process opens it read-only
+            store = ox.Store.read_only(str(path))
+        return cls(store, settings.base_iri, path)
+
+    @classmethod
+    def open(cls, path: Path) -> EmbeddedStore:
+        """Open a pre-built store read-only; several processes may open it at once."""
+        marker = path / MARKER
+        if not marker.is_file():
+            raise InvalidData(f"{path}: not a filmgraph store (no {MARKER}; build one with 'filmgraph build')", file=str(path))
+        try:
+            meta = json.loads(marker.read_text())
+            store = ox.Store.read_only(str(path))
+        except (OSError, ValueError) as exc:
+            raise InvalidData(f"{path}: the store cannot be opened: {exc}", file=str(path)) from exc
+        return cls(store, meta["base_iri"], path)
+
+    @classmethod
+    def temporary_copy(cls, settings: Settings) -> EmbeddedStore:
+        """Build the dataset into a temporary directory that is removed with the store."""
+        tmp = Path(tempfile.mkdtemp(prefix="filmgraph-store-"))
+        shutil.rmtree(tmp)
+        store = cls.build(settings, tmp)
+        weakref.finalize(store, shutil.rmtree, str(tmp), True)
+        return store
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, opened anew in a forked process (RocksDB handles do not survive fork)."""
+        if self.path is not None and self._pid != os.getpid():
+            self._store = ox.Store.read_only(str(self.path))
+            self._pid = os.getpid()
+        return self._store
+
+    def query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
+        """Run any query with pyoxigraph and return its raw result."""
+        return self.oxigraph.query(query, substitutions=_subs(bindings), **kwargs)  # type: ignore[arg-type]
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a SELECT; return its rows."""
+        result = self.query(query, bindings)
+        names = [v.value for v in result.variables]  # type: ignore[attr-defined]
+        rows = []
+        for sol in result:  # type: ignore[attr-defined]
+            row = {}
+            for n in names:
+                v = sol[n]
+                if v is not None:
+                    row[n] = v
+            rows.append(row)
+        return rows
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        """Run an ASK."""
+        return bool(self.query(query, bindings))
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE; return its triples."""
+        return list(self.query(query, bindings))  # type: ignore[call-overload]
+
+    def triples(self) -> Iterator[ox.Triple]:
+        """Stream every triple of the default graph."""
+        for q in self.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+            yield ox.Triple(q.subject, q.predicate, q.object)
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = sum(1 for _ in self.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        return self._count
+
+    def close(self) -> None:
+        """Drop the reference to the pyoxigraph store."""
+        self._store = None  # type: ignore[assignment]

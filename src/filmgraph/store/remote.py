@@ -1,0 +1,283 @@
+"""The remote backend: any SPARQL 1.1 query endpoint, through SPARQLWrapper.
+
+Queries go out by POST (form-encoded, so long queries fit), bindings as a
+VALUES block (:mod:`.bind`), and answers come back as pyoxigraph terms, parsed
+as they stream in: SPARQL JSON or XML for SELECT and ASK, N-Triples (or Turtle,
+RDF/XML) for graphs, by the response's media type.
+
+Limits: a query gets the time limit as its socket timeout (the remote may go on
+computing after filmgraph stops waiting: SPARQL 1.1 has no way to cancel a
+query, so a store's own time limit, such as ``oxigraph serve --timeout-s``,
+should be set too), and as a deadline checked while the answer is read. The row
+cap is enforced while parsing: only ``max_rows + 1`` rows are read before the
+response is closed.
+
+Errors: a query the remote refuses as malformed (400) is the client's
+:class:`BadQuery` when the client wrote it, and filmgraph's fault (500) when it
+is one of the site's own queries; an unreachable store, a 5xx or a broken answer
+is :class:`Unavailable` (503), a time-out :class:`QueryTimeout` (503).
+"""
+
+from __future__ import annotations
+
+import ast
+import http.client
+import io
+import itertools
+import time
+import urllib.error
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+import pyoxigraph as ox
+from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
+
+from .. import formats as F
+from ..errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
+from ..execute import FORMATS_BY_NAME, Job
+from ..querytext import shape
+from ..results import Rendered, rows_capped, triples_capped, write_ask, write_graph, write_select
+from .base import Bindings, Row
+from .bind import bind
+
+AGENT = "filmgraph (remote store client; https://w3id.org/filmgraph/)"
+RESULTS_ACCEPT = f"{F.SPARQL_JSON.media_type}, {F.SPARQL_XML.media_type};q=0.9, {F.TSV.media_type};q=0.5"
+GRAPH_ACCEPT = f"{F.NTRIPLES.media_type}, {F.TURTLE.media_type};q=0.9, {F.RDFXML.media_type};q=0.5"
+ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+PAGED_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT %d OFFSET %d"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+PAGE = 10_000
+# The triple count is shown on every service description and health check; a
+# remote COUNT over a large store is not free, and a loaded store rarely changes.
+COUNT_TTL = 60.0
+MESSAGE_CHARS = 1000
+
+
+class _Deadline(io.RawIOBase):
+    """A response body that refuses to be read past a deadline (the socket timeout bounds each read)."""
+
+    def __init__(self, response: http.client.HTTPResponse, deadline: float | None) -> None:
+        super().__init__()
+        self._response = response
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise TimeoutError("the answer took longer than the time limit to arrive")
+        return self._response.readinto(buffer)
+
+
+class RemoteStore:
+    """A read-only dataset held by a remote SPARQL 1.1 endpoint."""
+
+    def __init__(self, endpoint: str, base_iri: str, timeout: float = 10.0) -> None:
+        self.endpoint = endpoint
+        self.base_iri = base_iri
+        self.timeout = timeout
+        self._count: tuple[float, int] | None = None
+
+    # -- the Store protocol (the site's own queries) ----------------------
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a SELECT; return its rows (unbound variables are absent from a row)."""
+        text = bind(query, bindings)
+        with self._errors(client=False), self._results(text, "SELECT") as result:
+            names = [v.value for v in result.variables]  # type: ignore[union-attr]
+            rows = [{n: sol[n] for n in names} for sol in result]  # type: ignore[union-attr]
+        return [{n: v for n, v in row.items() if v is not None} for row in rows]
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        """Run an ASK."""
+        text = bind(query, bindings)
+        with self._errors(client=False), self._results(text, "ASK") as result:
+            return bool(result)
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE; return its triples."""
+        text = bind(query, bindings)
+        form = shape(text).form
+        with self._errors(client=False), self._graph(text, form) as triples:
+            return list(triples)
+
+    def triples(self) -> Iterator[ox.Triple]:
+        """Stream every triple of the default graph: one streamed CONSTRUCT, pages if the store refuses it."""
+        with self._errors(client=False):
+            try:
+                response = self._send(ALL_TRIPLES, "CONSTRUCT", GRAPH_ACCEPT)
+            except (SPARQLWrapperException, urllib.error.HTTPError):
+                response = None  # reachable, but it will not stream everything at once
+        if response is None:
+            yield from self.triples_paged()
+            return
+        with closing(response):
+            with self._errors(client=False):
+                yield from _parse_graph(response, None)
+
+    def triples_paged(self, page: int = PAGE) -> Iterator[ox.Triple]:
+        """Stream the default graph in ordered LIMIT/OFFSET pages (for stores that will not stream it whole)."""
+        # Blank node labels are scoped to one response; stores that answer with their own
+        # labels (Oxigraph, Fuseki, Virtuoso) give a node the same label on every page.
+        for offset in itertools.count(0, page):
+            with self._errors(client=False), self._graph(PAGED_TRIPLES % (page, offset), "CONSTRUCT") as got:
+                batch = list(got)
+            yield from batch
+            if len(batch) < page:
+                return
+
+    def __len__(self) -> int:
+        """Number of triples in the default graph (a remote COUNT, kept for COUNT_TTL seconds)."""
+        now = time.monotonic()
+        if self._count is None or now - self._count[0] > COUNT_TTL:
+            rows = self.select(COUNT)
+            value = rows[0]["n"].value if rows and "n" in rows[0] else "0"
+            self._count = (now, int(value))
+        return self._count[1]
+
+    def close(self) -> None:
+        """Nothing is held between requests (each query opens its own connection)."""
+        self._count = None
+
+    # -- client queries, under the endpoint's limits ----------------------
+
+    def run_job(self, job: Job, timeout: float) -> Rendered:
+        """Run a client's query on the remote store within the time limit and row cap, in the job's format."""
+        fmt = FORMATS_BY_NAME[job.format_name]
+        form = shape(job.query).form
+        deadline = time.monotonic() + timeout if timeout > 0 else None
+        graphs = (job.default_graphs, job.named_graphs)
+        with self._errors(client=True, timeout=timeout):
+            if form in ("SELECT", "ASK"):
+                if fmt not in F.RESULTS:
+                    fmt = F.SPARQL_JSON
+                with self._results(job.query, form, graphs, timeout, deadline) as result:
+                    if isinstance(result, ox.QueryBoolean):
+                        return Rendered(write_ask(bool(result), fmt), fmt, False, 1)
+                    variables = [v.value for v in result.variables]
+                    rows, truncated = rows_capped(result, len(variables), job.max_rows)
+                return Rendered(write_select(variables, rows, fmt, truncated, job.max_rows), fmt, truncated, len(rows))
+            if fmt not in F.GRAPHS:
+                fmt = F.TURTLE
+            with self._graph(job.query, form, graphs, timeout, deadline) as triples:
+                got, truncated = triples_capped(triples, job.max_rows)
+            return Rendered(write_graph(got, fmt, job.base_iri, truncated, job.max_rows), fmt, truncated, len(got))
+
+    # -- HTTP ---------------------------------------------------------------
+
+    def _send(
+        self,
+        query: str,
+        form: str,
+        accept: str,
+        graphs: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> http.client.HTTPResponse:
+        """POST one query; return the open response (the caller reads and closes it)."""
+        wrapper = SPARQLWrapper(self.endpoint, agent=AGENT)
+        wrapper.setMethod(POST)
+        wrapper.setOnlyConneg(True)  # no format=/output= parameters: the Accept header says it
+        # Set directly: setQuery() sniffs the form with a regex and warns on what it cannot classify;
+        # filmgraph has already read the form with its own lexer.
+        wrapper.queryString = query
+        wrapper.queryType = form
+        wrapper.setReturnFormat(JSON if form in ("SELECT", "ASK") else TURTLE)
+        wrapper.addCustomHttpHeader("Accept", accept)
+        for graph in graphs[0]:
+            wrapper.addParameter("default-graph-uri", graph)
+        for graph in graphs[1]:
+            wrapper.addParameter("named-graph-uri", graph)
+        limit = self.timeout if timeout is None else timeout
+        if limit and limit > 0:
+            wrapper.timeout = limit  # type: ignore[assignment]  # setTimeout() truncates to whole seconds
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError("time limit reached before the query was sent")
+        return wrapper.query().response  # type: ignore[no-any-return]
+
+    @contextmanager
+    def _results(
+        self,
+        query: str,
+        form: str,
+        graphs: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[ox.QuerySolutions | ox.QueryBoolean]:
+        response = self._send(query, form, RESULTS_ACCEPT, graphs, timeout, deadline)
+        with closing(response):
+            media = response.headers.get("Content-Type", "")
+            fmt = ox.QueryResultsFormat.from_media_type(media.split(";")[0].strip()) if media else None
+            if fmt is None:
+                raise Unavailable(f"the remote store answered a {form} with {media or 'no media type'}, not SPARQL results")
+            yield ox.parse_query_results(_Deadline(response, deadline), fmt)
+
+    @contextmanager
+    def _graph(
+        self,
+        query: str,
+        form: str,
+        graphs: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+        timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> Iterator[Iterator[ox.Triple]]:
+        response = self._send(query, form, GRAPH_ACCEPT, graphs, timeout, deadline)
+        with closing(response):
+            yield _parse_graph(response, deadline)
+
+    @contextmanager
+    def _errors(self, client: bool, timeout: float | None = None) -> Iterator[None]:
+        """Turn what SPARQLWrapper, urllib and the parsers raise into filmgraph's typed errors."""
+        limit = self.timeout if timeout is None else timeout
+        where = f"the remote store at {self.endpoint} (setting store_url)"
+        try:
+            yield
+        except FilmgraphError:
+            raise
+        except QueryBadFormed as exc:
+            message = remote_message(exc)
+            if client:
+                raise BadQuery(f"query does not parse (remote store): {message}", parser=message) from None
+            raise FilmgraphError(f"{where} refused one of filmgraph's own queries as malformed: {message}") from None
+        except SPARQLWrapperException as exc:  # 401, 404, 414, 500
+            raise Unavailable(f"{where} failed: {remote_message(exc)}") from None
+        except urllib.error.HTTPError as exc:
+            body = exc.read()[:MESSAGE_CHARS].decode("utf-8", "replace").strip()
+            raise Unavailable(f"{where} answered HTTP {exc.code} {exc.reason}: {body}") from None
+        except urllib.error.URLError as exc:
+            raise Unavailable(f"{where} is unreachable: {exc.reason}") from None
+        except TimeoutError:
+            raise QueryTimeout(
+                f"query stopped at the time limit of {limit:g} s (setting query_timeout); "
+                "filmgraph stopped waiting for the remote store",
+                limit="query_timeout",
+                seconds=limit,
+            ) from None
+        except SyntaxError as exc:
+            raise Unavailable(f"{where} sent an answer that does not parse: {exc}") from None
+        except (http.client.HTTPException, OSError) as exc:
+            raise Unavailable(f"{where} broke off the answer: {exc}") from None
+
+
+def _parse_graph(response: http.client.HTTPResponse, deadline: float | None) -> Iterator[ox.Triple]:
+    media = response.headers.get("Content-Type", "")
+    fmt = ox.RdfFormat.from_media_type(media.split(";")[0].strip()) if media else None
+    if fmt is None:
+        raise Unavailable(f"the remote store answered a graph query with {media or 'no media type'}, not RDF")
+    for quad in ox.parse(_Deadline(response, deadline), fmt, base_iri=response.geturl()):
+        yield ox.Triple(quad.subject, quad.predicate, quad.object)
+
+
+def remote_message(exc: SPARQLWrapperException) -> str:
+    """The remote's own error text out of a SPARQLWrapper error (which keeps it only as a bytes literal in its message)."""
+    text = str(exc)
+    head, sep, body = text.partition("\n\nResponse:\n")
+    if not sep:
+        return text
+    try:
+        raw = ast.literal_eval(body)
+        message = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    except (ValueError, SyntaxError):
+        message = body
+    return message.strip()[:MESSAGE_CHARS] or head
