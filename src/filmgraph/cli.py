@@ -1,0 +1,203 @@
+"""The ``filmgraph`` command: thin wrappers over the same services the web app uses."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import settings as S
+from .errors import FilmgraphError
+
+COMMANDS = {
+    "serve": "serve the dataset: SPARQL endpoint, pages, dumps, reconciliation (production WSGI server)",
+    "validate": "parse the data and check it against the SHACL shapes",
+    "check": "run the consistency rules and report impossible or suspicious claims",
+    "export": "write the whole dataset in one RDF format",
+    "query": "run one SPARQL query against the dataset and print the result",
+    "build": "build an on-disk store once, for fast starts (serve --store-path)",
+    "load": "push the validated dataset into a remote SPARQL store, replacing its default graph (serve --store-url)",
+    "settings": "print every setting with its environment variable, default and help",
+    "link": "propose Wikidata links for review (--endpoint), or turn an accepted review into Turtle (--accept)",
+}
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (each also FILMGRAPH_<NAME> in the environment)")
+    for name, env, default, help_ in S.table():
+        group.add_argument(f"--{name.replace('_', '-')}", dest=f"setting_{name}", metavar=name.upper(), help=f"{help_} [{env}, default {default}]")
+
+
+def _settings(args: argparse.Namespace) -> S.Settings:
+    overrides = {}
+    for f in dataclasses.fields(S.Settings):
+        raw = getattr(args, f"setting_{f.name}", None)
+        if raw is not None:
+            overrides[f.name] = S.parse_value(f.name, raw)
+    return S.Settings.from_env(**overrides)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(prog="filmgraph", description="A linked-data publisher for film records.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cmds = {name: sub.add_parser(name, help=help_, description=help_) for name, help_ in COMMANDS.items()}
+    for name, p in cmds.items():
+        if name != "settings":
+            _add_settings(p)
+    cmds["check"].add_argument("--format", choices=["text", "turtle"], default="text", help="report as readable text or as RDF (Turtle)")
+    cmds["export"].add_argument("--format", choices=["turtle", "jsonld", "ntriples"], default="turtle", help="RDF format of the export")
+    cmds["export"].add_argument("--output", "-o", help="file to write (default: standard output)")
+    cmds["export"].add_argument("--mixnmatch", action="store_true", help="write the Mix'n'match catalog (tab-separated films) instead of RDF")
+    link = cmds["link"].add_mutually_exclusive_group(required=True)
+    link.add_argument("--endpoint", metavar="URL", help="a Wikidata-like SPARQL endpoint to ask for candidates; writes a review file")
+    link.add_argument("--accept", metavar="REVIEW", help="a review file whose accepted candidates become Turtle links with provenance")
+    cmds["link"].add_argument("--output", "-o", help="file to write (default: link-review.json for --endpoint, standard output for --accept); never inside the data folder")
+    cmds["link"].add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each query to the endpoint (default 60)")
+    cmds["query"].add_argument("sparql", help="the query text, or @file to read it from a file")
+    cmds["query"].add_argument("--format", default=None, help="result format (json, xml, csv, tsv; turtle, ntriples, jsonld, rdfxml)")
+    cmds["build"].add_argument("path", help="directory to create the store in (must not exist or be empty)")
+    cmds["load"].add_argument("--into", metavar="URL", help="the remote store's SPARQL query endpoint (default: the store_url setting)")
+    cmds["load"].add_argument("--graph-store", metavar="URL", help="its Graph Store Protocol endpoint (default: the store_graph_store_url setting, else looked for beside the query endpoint)")
+    cmds["load"].add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the remote store to take the data (default 600)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``filmgraph`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(globals()[f"cmd_{args.command}"](args) or 0)
+    except FilmgraphError as exc:
+        print(f"filmgraph {args.command}: {exc.message}", file=sys.stderr)
+        return 1 if exc.status >= 500 else 2
+    except ValueError as exc:
+        print(f"filmgraph {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """Print the settings table."""
+    for name, env, default, help_ in S.table():
+        print(f"{name:18} {env:28} {default!s:24} {help_}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Parse and validate the data; exit non-zero naming file, node and rule on failure."""
+    from .store.embedded import EmbeddedStore
+
+    settings = _settings(args).replace(validate=True, store_path="", store_url="")
+    store = EmbeddedStore.build(settings)
+    print(f"valid: {len(store)} triples from {len(settings.data)} data files conform to {settings.shapes.name}")
+    return 0
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .services import Services
+    from .store.embedded import EmbeddedStore
+
+    settings = _settings(args)
+    if settings.store_url or settings.store_path:
+        return Services.build(settings)
+    return Services.build(settings, EmbeddedStore.build(settings))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the consistency rules; exit 1 when an impossible claim is found."""
+    from . import formats as F
+    from .rules import run_rules
+
+    svc = _open(args)
+    report = run_rules(svc.store)
+    if args.format == "turtle":
+        sys.stdout.buffer.write(F.serialize_graph(report.to_triples(svc.store.base_iri), F.TURTLE, svc.store.base_iri))
+    else:
+        print(report.to_text())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the whole dataset in one RDF format."""
+    from . import formats as F
+    from .dump import write_dump
+
+    svc = _open(args)
+    if args.mixnmatch:
+        from .reconcile.mixnmatch import write_catalog
+
+        text = write_catalog(svc.store)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    fmt = {"turtle": F.TURTLE, "jsonld": F.JSONLD, "ntriples": F.NTRIPLES}[args.format]
+    out = open(args.output, "wb") if args.output else sys.stdout.buffer
+    try:
+        for chunk in write_dump(svc.store, fmt):
+            out.write(chunk)
+    finally:
+        if args.output:
+            out.close()
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run one query with the endpoint's limits and print the result."""
+    svc = _open(args)
+    text = Path(args.sparql[1:]).read_text() if args.sparql.startswith("@") else args.sparql
+    prepared = svc.query.prepare(text, None, [args.format] if args.format else [])
+    rendered = svc.query.run(prepared)
+    sys.stdout.buffer.write(rendered.body)
+    if rendered.truncated:
+        print(f"\n(truncated to {svc.settings.max_rows} rows)", file=sys.stderr)
+    svc.close()
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build an on-disk store for ``serve --store-path``."""
+    import time
+
+    from .store.embedded import EmbeddedStore
+
+    settings = _settings(args).replace(store_path="", store_url="")
+    started = time.monotonic()
+    store = EmbeddedStore.build(settings, Path(args.path))
+    print(f"built {args.path}: {len(store)} triples in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Load the validated dataset into a remote store (idempotent: replaces its default graph)."""
+    from .load import load
+
+    settings = _settings(args)
+    into = args.into or settings.store_url
+    if not into:
+        raise ValueError("no remote store: give --into URL (its SPARQL query endpoint) or set store_url")
+    report = load(settings, into, args.graph_store or settings.store_graph_store_url, settings.store_update_url, args.timeout)
+    print(report.to_text())
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    """Propose Wikidata links for review, or write the accepted ones as Turtle (never into the data)."""
+    from .reconcile.commands import link
+
+    return link(_open(args), args.endpoint, args.accept, args.output, args.timeout)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the site on gunicorn (not Flask's development server)."""
+    from .server import serve
+
+    serve(_settings(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

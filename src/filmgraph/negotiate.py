@@ -1,0 +1,73 @@
+"""Content negotiation as a pure function: (Accept, override) -> Format, or NotAcceptable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from .errors import NotAcceptable
+from .formats import Format
+
+
+def _accept(header: str | None) -> MIMEAccept:
+    # Media-type parameters other than q (charset, profile) must not stop a match:
+    # "text/turtle; charset=utf-8" asks for Turtle.
+    parsed = parse_accept_header(header or "", MIMEAccept)
+    return MIMEAccept([(value.split(";", 1)[0].strip().lower(), q) for value, q in parsed])
+
+
+def _offered_names(offered: Sequence[Format]) -> list[str]:
+    return [f"{f.media_type} (format={f.aliases[0] if f.aliases else f.name})" for f in offered]
+
+
+def by_override(overrides: Iterable[str], offered: Sequence[Format]) -> Format | None:
+    """Return the format a ``format=`` / ``output=`` / ``results=`` value names, if any.
+
+    Several values may come (SPARQLWrapper sends the same one under three names,
+    sometimes twice); the first that names an offered format wins. Values may be
+    short names (``json``) or media types (``application/sparql-results+json``).
+    Raises NotAcceptable when values were given and none is offered.
+    """
+    values = [v.strip().lower() for v in overrides if v and v.strip()]
+    if not values:
+        return None
+    for value in values:
+        bare = value.split(";", 1)[0].strip()
+        for f in offered:
+            if bare in f.aliases or bare == f.name or bare == f.media_type or bare in f.also_accepts:
+                return f
+    raise NotAcceptable(
+        f"format {values[0]!r} is not offered here; offered: {', '.join(_offered_names(offered))}",
+        offered=[f.media_type for f in offered],
+    )
+
+
+def choose(accept: str | None, offered: Sequence[Format], overrides: Iterable[str] = ()) -> Format:
+    """Choose the response format: an override first, then Accept, then the default.
+
+    ``offered`` is in order of preference; its first entry is the default for an
+    empty Accept or ``*/*``. No match raises NotAcceptable listing what is offered.
+    """
+    chosen = by_override(overrides, offered)
+    if chosen is not None:
+        return chosen
+    if not accept or not accept.strip():
+        return offered[0]
+    acc = _accept(accept)
+    candidates: list[str] = []
+    owner: dict[str, Format] = {}
+    for f in offered:
+        for mt in (f.media_type, *f.also_accepts):
+            if mt not in owner:
+                owner[mt] = f
+                candidates.append(mt)
+    # best_match prefers the earlier candidate on equal quality, so primary types win ties.
+    best = acc.best_match(candidates)
+    if best is None:
+        raise NotAcceptable(
+            f"none of the offered formats matches Accept: {accept[:200]}; offered: {', '.join(_offered_names(offered))}",
+            offered=[f.media_type for f in offered],
+        )
+    return owner[best]

@@ -1,0 +1,134 @@
+"""The query service: client queries under the limits, and the named queries of the site."""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import os
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from . import formats as F
+from .errors import PayloadTooLarge, QueryRefused
+from .execute import Job, run_job
+from .namespaces import prefixes
+from .negotiate import choose
+from .querytext import QueryShape, check_services, shape
+from .results import Rendered
+from .settings import Settings
+from .store import Bindings, DatasetSpec, Row, Store
+
+
+@functools.lru_cache(maxsize=None)
+def named_query(name: str) -> str:
+    """Return the text of a named query (``queries/{name}.rq``)."""
+    return importlib.resources.files("filmgraph.queries").joinpath(f"{name}.rq").read_text(encoding="utf-8")
+
+
+_DECLARED = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE | re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=None)
+def prefixed_query(name: str, base_iri: str) -> str:
+    """Return a named query with the site's prefixes (``fg:`` follows the base) that it does not declare itself."""
+    text = named_query(name)
+    declared = set(_DECLARED.findall(text))
+    lines = [f"PREFIX {p}: <{iri}>" for p, iri in prefixes(base_iri).items() if p not in declared]
+    return "\n".join(lines) + "\n" + text
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A client query checked against the limits, with its negotiated response format."""
+
+    text: str
+    shape: QueryShape
+    format: F.Format
+
+
+class QueryService:
+    """Runs client queries (limits, negotiation, workers) and the site's named queries."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._pool: object | None = None
+        self._pool_pid = 0
+        self._pool_lock = threading.Lock()
+
+    # -- client queries -------------------------------------------------
+
+    def prepare(self, text: str, accept: str | None, overrides: Iterable[str] = ()) -> Prepared:
+        """Check a client query (length, form, updates, SERVICE) and negotiate its format."""
+        if len(text) > self.settings.max_query_length:
+            raise PayloadTooLarge(
+                f"query is {len(text)} characters, over the limit of {self.settings.max_query_length} (setting max_query_length)",
+                limit="max_query_length",
+            )
+        found = shape(text)
+        check_services(found, self.settings.service_allow)
+        offered = F.GRAPHS if found.returns_graph else F.RESULTS
+        return Prepared(text, found, choose(accept, offered, overrides))
+
+    def run(self, prepared: Prepared, dataset: DatasetSpec = DatasetSpec(), base: str | None = None) -> Rendered:
+        """Run a prepared query under the time limit and row cap; ``base`` resolves relative IRIs."""
+        job = Job(
+            prepared.text,
+            prepared.format.name,
+            self.settings.max_rows,
+            self.store.base_iri,
+            dataset.default_graphs,
+            dataset.named_graphs,
+            base,
+        )
+        runner = getattr(self.store, "run_job", None)
+        if runner is not None:  # remote backend: the store enforces the limits itself
+            return runner(job, self.settings.query_timeout)  # type: ignore[no-any-return]
+        pool = self._workers()
+        if pool is None:
+            return run_job(self.store.oxigraph, job)  # type: ignore[attr-defined]
+        return pool.run(job)  # type: ignore[attr-defined, no-any-return]
+
+    def _workers(self) -> object | None:
+        path = getattr(self.store, "path", None)
+        if path is None or self.settings.query_workers <= 0:
+            return None
+        with self._pool_lock:
+            # Created lazily and per process: a forked web worker must not share its parent's pipes.
+            if self._pool is None or self._pool_pid != os.getpid():
+                from .workers import WorkerPool
+
+                self._pool = WorkerPool(str(path), self.settings.query_workers, self.settings.query_timeout)
+                self._pool_pid = os.getpid()
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the query workers, if any were started."""
+        if self._pool is not None and self._pool_pid == os.getpid():
+            self._pool.close()  # type: ignore[attr-defined]
+        self._pool = None
+
+    # -- the site's own queries (trusted, bound values, no worker hop) ---
+    # The ``fg:`` namespace is ``{base}ontology#`` and the base is a setting, so
+    # named queries use the site's prefixes without declaring them.
+
+    def select(self, name: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a named SELECT with bound values."""
+        return self.store.select(prefixed_query(name, self.store.base_iri), bindings)
+
+    def ask(self, name: str, bindings: Bindings | None = None) -> bool:
+        """Run a named ASK with bound values."""
+        return self.store.ask(prefixed_query(name, self.store.base_iri), bindings)
+
+    def construct(self, name: str, bindings: Bindings | None = None) -> list[ox.Triple]:
+        """Run a named CONSTRUCT with bound values."""
+        return self.store.construct(prefixed_query(name, self.store.base_iri), bindings)
+
+
+def refuse_update(reason: str) -> QueryRefused:
+    """The error for any attempt to update through a public route."""
+    return QueryRefused(f"{reason}: this endpoint is read-only; SPARQL Update is not accepted", keyword="update")

@@ -1,0 +1,79 @@
+"""The one place that turns any error into a response."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .. import formats as F
+from ..errors import FilmgraphError, MethodNotAllowed, NotAcceptable, PayloadTooLarge
+from ..negotiate import choose
+
+log = logging.getLogger("filmgraph")
+
+_ERROR_FORMATS = (F.JSON, F.HTML)
+
+
+def _plain(status: int, title: str, message: str) -> Response:
+    return Response(f"{status} {title}\n\n{message}\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def render_error(err: FilmgraphError) -> Response:
+    """Render a typed error as HTML for browsers, JSON for JSON clients, plain text otherwise."""
+    accept = request.headers.get("Accept", "")
+    try:
+        # A bare */* (curl) gets plain text; a browser's Accept names text/html beside */*.
+        fmt = choose(accept, _ERROR_FORMATS) if accept and ("*/*" not in accept or "text/html" in accept) else None
+    except NotAcceptable:
+        fmt = None
+    if fmt is F.HTML:
+        try:
+            resp = Response(
+                render_template("error.html", error=err, status=err.status, title=err.title),
+                status=err.status,
+                content_type=F.HTML.content_type,
+            )
+        except Exception:  # no template (yet): never let the error page itself fail
+            resp = _plain(err.status, err.title, err.message)
+    elif fmt is F.JSON:
+        resp = jsonify(err.to_dict())
+        resp.status_code = err.status
+    else:
+        resp = _plain(err.status, err.title, err.message)
+    if isinstance(err, MethodNotAllowed):
+        resp.headers["Allow"] = ", ".join(err.allowed)
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+def init_app(app: Flask) -> None:
+    """Register the error mapper on the app."""
+
+    @app.errorhandler(FilmgraphError)
+    def _typed(err: FilmgraphError) -> Response:
+        if err.status >= 500 and err.status != 503:
+            log.error("server fault: %s", err.message)
+        return render_error(err)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(err: RequestEntityTooLarge) -> Response:
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return render_error(PayloadTooLarge(f"request body is over the limit of {limit} bytes (setting max_body)", limit="max_body"))
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException) -> Response:
+        status = err.code or 500
+        typed = FilmgraphError(err.description or err.name)
+        typed.status = status
+        typed.title = err.name
+        resp = render_error(typed)
+        if status == 405 and hasattr(err, "valid_methods") and err.valid_methods:
+            resp.headers["Allow"] = ", ".join(err.valid_methods)
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception) -> Response:
+        log.exception("unexpected error")
+        return render_error(FilmgraphError("internal server error; the fault is ours and has been logged"))

@@ -1,0 +1,144 @@
+"""Query worker processes: the only way to really stop a runaway Oxigraph query.
+
+pyoxigraph has no timeout and no cancellation, and a running query cannot be
+interrupted inside its process. So client queries run in worker processes that
+open the read-only on-disk store; at the time limit the worker is killed (its
+CPU work stops at once) and a fresh one takes its place, while the other
+workers go on serving. Workers come from a forkserver that has already
+imported pyoxigraph, so a replacement starts in milliseconds and never inherits
+the web server's threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from .errors import FilmgraphError, QueryTimeout, Unavailable
+from .execute import Job, run_job
+from .results import Rendered
+
+_CTX: multiprocessing.context.BaseContext | None = None
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    global _CTX
+    if _CTX is None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["pyoxigraph", "filmgraph.execute"])
+        _CTX = ctx
+    return _CTX
+
+
+def _serve(conn: Connection, store_path: str) -> None:
+    """Worker main loop: open the store read-only, answer jobs until the pipe closes."""
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(store_path)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple = ("ok", run_job(store, job))
+        except FilmgraphError as exc:
+            reply = ("error", exc)
+        except Exception as exc:  # a worker must answer every job; the web side maps this to 500
+            reply = ("error", FilmgraphError(f"query worker failed: {type(exc).__name__}: {exc}"))
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+
+
+class WorkerPool:
+    """A fixed number of query workers over one on-disk store, with a time limit per job."""
+
+    def __init__(self, store_path: str, size: int, timeout: float) -> None:
+        self.store_path = store_path
+        self.size = max(1, size)
+        self.timeout = timeout
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pid = os.getpid()
+        self.killed = 0
+        for _ in range(self.size):
+            self._idle.put(self._start())
+
+    def _start(self) -> _Worker:
+        parent, child = _context().Pipe()
+        process = _context().Process(target=_serve, args=(child, self.store_path), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _replace(self, dead: _Worker) -> None:
+        dead.process.kill()
+        dead.process.join(timeout=5)
+        dead.conn.close()
+        with self._lock:
+            self.killed += 1
+            if self._closed:
+                return
+        self._idle.put(self._start())
+
+    def run(self, job: Job) -> Rendered:
+        """Run a job on a free worker; raise QueryTimeout at the limit (the worker is killed)."""
+        if self._closed:
+            raise Unavailable("the query workers are shut down")
+        deadline = time.monotonic() + self.timeout
+        try:
+            worker = self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise QueryTimeout(
+                f"no query worker became free within the query time limit ({self.timeout:g} s); the server is busy, try again",
+                limit="query_timeout",
+                seconds=self.timeout,
+            ) from None
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+                raise QueryTimeout(
+                    f"query stopped at the time limit of {self.timeout:g} s (setting query_timeout)",
+                    limit="query_timeout",
+                    seconds=self.timeout,
+                )
+            status, payload = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            raise FilmgraphError(f"query worker died: {exc!r}") from None
+        self._idle.put(worker)
+        if status == "error":
+            raise payload
+        return payload
+
+    def pids(self) -> list[int]:
+        """Process ids of the idle workers (for tests and health checks)."""
+        return [w.process.pid for w in list(self._idle.queue) if w.process.pid is not None]
+
+    def close(self) -> None:
+        """Stop every worker."""
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                w = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            w.conn.close()
+            w.process.kill()
+            w.process.join(timeout=5)

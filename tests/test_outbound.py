@@ -1,0 +1,96 @@
+"""No outbound request caused by a client: proven with a loopback listener that must see no hit."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from filmgraph.services import Services
+from filmgraph.settings import Settings
+from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.web import create_app
+
+
+class Listener:
+    """A TCP listener on loopback that counts connections and answers an empty SPARQL result."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
+        self.hits = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.hits += 1
+            try:
+                conn.settimeout(1)
+                conn.recv(65536)
+                body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
+@pytest.fixture()
+def listener() -> Iterator[Listener]:
+    lst = Listener()
+    yield lst
+    lst.close()
+
+
+def test_service_is_refused_and_nothing_goes_out(live_server, listener: Listener) -> None:
+    for query in (
+        f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{listener.url}> {{ ?s ?p ?o }} }}",
+        f"PREFIX x: <{listener.url}> SELECT * WHERE {{ SERVICE x: {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ BIND(<{listener.url}> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+    ):
+        r = requests.get(live_server.url + "/sparql", params={"query": query}, timeout=30)
+        assert r.status_code == 403, r.text
+        assert "SERVICE" in r.text
+    assert listener.hits == 0
+
+
+def test_from_and_from_named_never_fetch(live_server, listener: Listener) -> None:
+    for query in (
+        f"SELECT * FROM <{listener.url}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{listener.url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"CONSTRUCT {{ ?s ?p ?o }} FROM <{listener.url}?x.ttl> WHERE {{ ?s ?p ?o }}",
+    ):
+        r = requests.get(live_server.url + "/sparql", params={"query": query}, timeout=30)
+        assert r.status_code == 200, r.text
+    r = requests.get(live_server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }", "default-graph-uri": listener.url, "named-graph-uri": listener.url}, timeout=30)
+    assert r.status_code == 200 and r.json()["boolean"] is False
+    assert listener.hits == 0
+
+
+def test_an_allow_listed_service_is_called_so_the_listener_can_see_hits(serve_app, tmp_path, listener: Listener) -> None:
+    """The control case: the listener does register a request when SERVICE is allowed."""
+    settings = Settings(service_allow=(listener.url,), query_timeout=10)
+    services = Services.build(settings, EmbeddedStore.build(settings, tmp_path / "s"))
+    server = serve_app(create_app(settings, services))
+    r = requests.get(server.url + "/sparql", params={"query": f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert listener.hits >= 1
+    services.close()
