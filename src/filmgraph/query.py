@@ -18,6 +18,7 @@ from .execute import Job, run_job
 from .namespaces import prefixes
 from .negotiate import choose
 from .querytext import QueryShape, check_services, shape
+from .resultcache import ResultCache
 from .results import Rendered
 from .settings import Settings
 from .store import Bindings, DatasetSpec, Row, Store
@@ -59,6 +60,8 @@ class QueryService:
         self._pool: object | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
+        # A remote store may be reloaded behind our back, so only the embedded one is cached.
+        self.cache = ResultCache(settings.result_cache_mb * 2**20) if settings.result_cache_mb > 0 and not settings.store_url else None
 
     # -- client queries -------------------------------------------------
 
@@ -85,6 +88,16 @@ class QueryService:
             dataset.named_graphs,
             base,
         )
+        if self.cache is not None:
+            cached = self.cache.get(job)
+            if cached is not None:
+                return cached
+        rendered = self._execute(job)
+        if self.cache is not None:
+            self.cache.put(job, rendered)
+        return rendered
+
+    def _execute(self, job: Job) -> Rendered:
         runner = getattr(self.store, "run_job", None)
         if runner is not None:  # remote backend: the store enforces the limits itself
             return runner(job, self.settings.query_timeout)  # type: ignore[no-any-return]

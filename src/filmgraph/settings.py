@@ -84,6 +84,7 @@ class Settings:
     max_body: int = _setting(1_000_000, "Largest accepted request body, bytes (413 above).", int)
     max_query_length: int = _setting(100_000, "Longest accepted query text, characters (414 for GET, 413 for POST above).", int)
     query_workers: int = _setting(2, "Query worker processes per web worker; a runaway query is stopped by ending its worker.", int)
+    result_cache_mb: int = _setting(64, "Memory for cached query results per web worker, MiB (the data is read-only, so cached answers never go stale); 0 turns the cache off.", int)
     service_allow: tuple[str, ...] = _setting((), "SERVICE endpoints that queries may call (comma-separated IRIs); empty: SERVICE is refused.", _list, tuple)
     cors_origins: str = _setting("*", "Access-Control-Allow-Origin for reads.")
 

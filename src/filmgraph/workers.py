@@ -14,8 +14,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 import time
+import types
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
@@ -24,6 +26,7 @@ from .execute import Job, run_job
 from .results import Rendered
 
 _CTX: multiprocessing.context.BaseContext | None = None
+_MAIN_LOCK = threading.Lock()
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -81,7 +84,15 @@ class WorkerPool:
     def _start(self) -> _Worker:
         parent, child = _context().Pipe()
         process = _context().Process(target=_serve, args=(child, self.store_path), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
-        process.start()
+        with _MAIN_LOCK:
+            # A worker needs nothing from __main__; without this, multiprocessing re-runs the host
+            # program's main script in every worker (and fails when it is stdin or an embedded server).
+            main = sys.modules["__main__"]
+            sys.modules["__main__"] = types.ModuleType("__main__")
+            try:
+                process.start()
+            finally:
+                sys.modules["__main__"] = main
         child.close()
         return _Worker(process, parent)
 

@@ -1,0 +1,172 @@
+"""The home page's model: what the dataset is, how honest it is (computed from the data), the films, the timeline.
+
+Every number on the home page is counted from the store with named queries or
+from the consistency rules' report; nothing is typed in. No Flask here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pyoxigraph import Literal, NamedNode
+
+from . import timeline
+from .graphview import Value, bcp47, format_date
+from .iris import local_path
+from .namespaces import prefixes
+from .claimview import ASSESSMENT_WORDS
+from .page import STATUS_WORDS
+from .query import QueryService
+from .rules import Report
+
+
+@dataclass
+class RecordRow:
+    """One film of the list on the home page."""
+
+    position: str | None
+    record: Value
+    year: str | None
+    status: str
+    status_label: str
+    film: Value | None
+    film_date: str | None
+    assessments: Counter[str] = field(default_factory=Counter)
+    impossible: int = 0
+
+
+@dataclass
+class Home:
+    """Everything the home template renders."""
+
+    records: list[RecordRow]
+    statuses: list[tuple[str, str, int]]
+    assessments: list[tuple[str, str, int]]
+    claims: int
+    impossible: int
+    suspicious: int
+    rules: int
+    timeline_svg: str
+
+
+def _text(term: object) -> str | None:
+    return term.value if isinstance(term, Literal | NamedNode) else None
+
+
+def _local(iri: str | None, ns: str) -> str:
+    return iri[len(ns):] if iri and iri.startswith(ns) else ""
+
+
+def build(query: QueryService, report: Report, root: str = "") -> Home:
+    """Count, list and draw the dataset for the home page."""
+    base = query.store.base_iri
+    fg = prefixes(base)["fg"]
+
+    def path(iri: str) -> str | None:
+        return local_path(iri, base, root)
+
+    records: dict[str, RecordRow] = {}
+    for row in query.select("home-records"):
+        iri = row["record"].value  # type: ignore[union-attr]
+        if iri in records:
+            continue
+        name = row.get("name")
+        status_css, status_label, _ = STATUS_WORDS.get(_local(_text(row.get("status")), fg), ("unknown", "Not stated", ""))
+        film = row.get("film")
+        film_value = None
+        if isinstance(film, NamedNode):
+            film_name = row.get("filmName")
+            film_value = Value(film_name.value if isinstance(film_name, Literal) else film.value, getattr(film_name, "language", None), path(film.value), iri=film.value)
+        film_date = row.get("filmDate")
+        records[iri] = RecordRow(
+            position=_text(row.get("position")),
+            record=Value(name.value if isinstance(name, Literal) else iri, name.language if isinstance(name, Literal) else None, path(iri), iri=iri),
+            year=_text(row.get("year")),
+            status=status_css,
+            status_label=status_label,
+            film=film_value,
+            film_date=format_date(film_date) if isinstance(film_date, Literal) else None,
+        )
+
+    errors = report.errors
+    claim_record: dict[str, str] = {}
+    totals: Counter[str] = Counter()
+    claim_rows = query.select("home-claims")
+    for row in claim_rows:
+        claim, record = _text(row.get("claim")), _text(row.get("record"))
+        if claim is None or claim in claim_record:
+            continue
+        claim_record[claim] = record or ""
+        css = ASSESSMENT_WORDS.get(_local(_text(row.get("assessment")), fg), ("unassessed", ""))[0]
+        totals[css] += 1
+        if record in records:
+            records[record].assessments[css] += 1
+    for finding in errors:
+        record = claim_record.get(finding.concerns, finding.concerns)
+        if record in records:
+            records[record].impossible += 1
+
+    status_counts = Counter(r.status for r in records.values())
+    statuses = [(css, label, status_counts[css]) for css, label, _ in STATUS_WORDS.values()]
+    assessments = [(css, label, totals[css]) for css, label in ASSESSMENT_WORDS.values()]
+    svg = _timeline(query, report, list(records.values()), claim_record, path)
+    return Home(
+        records=sorted(records.values(), key=lambda r: (int(r.position) if r.position and r.position.isdigit() else 999, r.record.text)),
+        statuses=statuses,
+        assessments=assessments,
+        claims=len(claim_record),
+        impossible=len(errors),
+        suspicious=len(report.warnings),
+        rules=len(report.rules),
+        timeline_svg=svg,
+    )
+
+
+def _timeline(query: QueryService, report: Report, records: list[RecordRow], claim_record: dict[str, str], to_path: Callable[[str], str | None]) -> str:
+    """Marks for records (listed year), real films, missions and the things impossible claims point at."""
+    marks: dict[str, timeline.Mark] = {}
+    for r in records:
+        if r.year and r.year[:4].isdigit() and r.record.iri:
+            classes = ("status-" + r.status,) + (("impossible",) if r.impossible else ()) + (("contradicted",) if r.assessments["contradicted"] else ())
+            note = f"listed as {r.year}; {r.status_label.lower()}"
+            marks[r.record.iri] = timeline.Mark(r.record.iri, "record", r.record.text, r.year, r.record.href, classes, note, r.record.lang)
+    for row in query.select("home-films"):
+        iri, date = _text(row.get("film")), _text(row.get("date"))
+        if iri and date and date[:4].isdigit() and iri not in marks:
+            name = row.get("name")
+            lang = bcp47(name.language) if isinstance(name, Literal) and name.language else None
+            marks[iri] = timeline.Mark(iri, "film", _text(name) or iri, date, to_path(iri), (), None, lang)
+    for row in query.select("home-missions"):
+        iri, date = _text(row.get("mission")), _text(row.get("date"))
+        if iri and date and date[:4].isdigit() and iri not in marks:
+            marks[iri] = timeline.Mark(iri, "mission", _text(row.get("name")) or iri, date, to_path(iri))
+    conflicts = []
+    for finding in report.errors:
+        record = claim_record.get(finding.concerns)
+        related = finding.related
+        if not record or record not in marks or not related or related.startswith("_:"):
+            continue
+        # The rules compare the earliest known date (conception before launch): point at that date.
+        rows = query.select("home-thing-date", {"iri": NamedNode(related)})
+        date = next((_text(r.get("date")) for r in rows if r.get("date") is not None), None)
+        if not date or not date[:4].isdigit():
+            continue
+        key = related
+        if related not in marks or marks[related].when[:7] != date[:7]:
+            title = next((_text(r.get("name")) for r in rows if r.get("name") is not None), None) or related
+            what = next((_text(r.get("what")) for r in rows if r.get("what") is not None), None) or "start"
+            key = related if related not in marks else f"{related} {date}"
+            label = title if what == "start" or related not in marks else f"{title} ({what})"
+            marks[key] = timeline.Mark(key, "mission", label, date, to_path(related), ("related",), what)
+        old = marks[key]
+        marks[key] = timeline.Mark(old.key, old.lane, old.label, old.when, old.href, tuple(dict.fromkeys(old.classes + ("conflict-target",))), old.note, old.lang)
+        conflicts.append(timeline.Conflict(record, key, finding.message))
+    description = (
+        f"{sum(1 for m in marks.values() if m.lane == 'record')} films of the list at their listed years, "
+        f"{sum(1 for m in marks.values() if m.lane == 'film')} real films and "
+        f"{sum(1 for m in marks.values() if m.lane == 'mission')} missions and events at their dates; "
+        f"{len(conflicts)} impossible timings are drawn as red dashed arrows from the film to the later event it claims to follow."
+    )
+    return timeline.render(list(marks.values()), conflicts, "Timeline of the films of the list, real films and space missions", description)

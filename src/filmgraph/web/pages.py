@@ -1,0 +1,173 @@
+"""Resource pages and the home page: ``/``, ``/{kind}/``, ``/{kind}/{id}`` (303) and ``/{kind}/{id}.{ext}``.
+
+| path | answer |
+| --- | --- |
+| ``/`` | the home page (HTML) |
+| ``/{kind}/`` | the list of a kind's resources (HTML, or RDF by Accept / ``?format=``) |
+| ``/{kind}/{id}`` | ``303 See Other`` to the document the client asked for (Accept or ``?format=``) |
+| ``/{kind}/{id}.html``, ``.ttl``, ``.jsonld``, ``.nt`` | the documents about it |
+
+Unknown ids are 404 (with suggestions), retired ids 410, malformed ids 404
+without touching the store. Every answer says ``Vary: Accept``; documents carry
+a strong ETag (304 on ``If-None-Match``) and ``Link: rel="alternate"`` to their
+other formats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+
+from .. import describe, formats as F, home as home_model, iris, listing
+from ..cache import Once
+from ..errors import NotFound
+from ..negotiate import choose
+from ..page import resource_page
+from ..rules import Report, run_rules
+from ..schemaorg import script_json
+from . import services
+
+bp = Blueprint("pages", __name__)
+
+KIND = "any(" + ", ".join(iris.KINDS) + ")"
+FORMAT_PARAMS = ("format",)
+
+
+# -- values computed once per process (the store is read-only) -----------------------
+
+
+def _once(name: str, make: Callable[[], object]) -> object:
+    cache = current_app.extensions.setdefault("filmgraph.pages", {})
+    if name not in cache:
+        cache[name] = Once(make)
+    return cache[name].get()
+
+
+def consistency_report() -> Report:
+    """The rules' report over the store, computed once per process."""
+    store = services().store
+    return _once("report", lambda: run_rules(store))  # type: ignore[return-value]
+
+
+def term_labels() -> dict[str, str]:
+    """The ontology's labels of its properties and classes, read once per process."""
+    query = services().query
+
+    def make() -> dict[str, str]:
+        out: dict[str, str] = {}
+        for row in query.select("resource-property-labels"):
+            out.setdefault(row["term"].value, row["label"].value)  # type: ignore[union-attr]
+        return out
+
+    return _once("labels", make)  # type: ignore[return-value]
+
+
+# -- responses -------------------------------------------------------------------------
+
+
+def _links(alternates: list[tuple[str, F.Format]], about: str | None = None) -> str:
+    parts = [f'<{href}>; rel="alternate"; type="{fmt.media_type}"' for href, fmt in alternates]
+    if about:
+        parts.append(f'<{about}>; rel="describes"')
+    return ", ".join(parts)
+
+
+def _document(body: bytes, fmt: F.Format, link: str | None = None) -> Response:
+    """A document: strong ETag from the body, 304 on a matching If-None-Match, Vary: Accept."""
+    resp = Response(body, content_type=fmt.content_type)
+    resp.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    resp.headers["Vary"] = "Accept"
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    if link:
+        resp.headers["Link"] = link
+    resp.make_conditional(request)
+    return resp
+
+
+def _negotiate(offered: tuple[F.Format, ...] = F.DOCUMENTS) -> F.Format:
+    return choose(request.headers.get("Accept"), offered, [v for n in FORMAT_PARAMS for v in request.args.getlist(n)])
+
+
+def _root() -> str:
+    return request.script_root or ""
+
+
+def _resolve(kind: str, id: str) -> describe.Resource:
+    """Look the resource up; a 404 for a well-formed id carries similar ids of the same kind."""
+    query = services().query
+    try:
+        return describe.resolve(query, kind, id, _root())
+    except NotFound as err:
+        if iris.valid_id(id):
+            err.context["suggestions"] = [iris.document_path(kind, i, "html", _root()) for i in listing.suggestions(query, kind, id)]
+        raise
+
+
+# -- views -------------------------------------------------------------------------------
+
+
+@bp.route("/")
+def home() -> Response:
+    """The home page: the dataset, how honest it is, the ten films and the timeline."""
+    _negotiate((F.HTML,))
+    svc = services()
+    root = _root()
+
+    def make() -> bytes:
+        model = home_model.build(svc.query, consistency_report(), root)
+        return render_template("home.html", home=model, triples=len(svc.store), kinds=listing.TITLES).encode("utf-8")
+
+    return _document(_once(f"home {root}", make), F.HTML)  # type: ignore[arg-type]
+
+
+@bp.route(f"/<{KIND}:kind>/")
+def collection(kind: str) -> Response:
+    """A kind's list of resources: HTML, or the collection as RDF."""
+    fmt = _negotiate()
+    alternates = [(f"{_root()}/{kind}/?format={f.aliases[0]}", f) for f in F.DOCUMENTS if f is not fmt]
+    query = services().query
+    if fmt is not F.HTML:
+        return _document(F.serialize_graph(listing.listing_graph(query, kind), fmt, query.store.base_iri), fmt, _links(alternates))
+    html = render_template("collection.html", listing=listing.listing(query, kind, _root()), alternates=alternates, kinds=listing.TITLES)
+    return _document(html.encode("utf-8"), F.HTML, _links(alternates))
+
+
+@bp.route(f"/<{KIND}:kind>/<name>")
+def resource(kind: str, name: str) -> Response:
+    """The thing itself (303 to the negotiated document) or one of its documents (``name.ext``)."""
+    if "." in name:
+        id, _, extension = name.rpartition(".")
+        return _resource_document(kind, id, extension)
+    found = _resolve(kind, name)
+    fmt = _negotiate()
+    location = iris.document_path(found.kind, found.id, fmt.extension, _root())
+    resp = Response(f"303 See Other: {location}\n", status=303, content_type="text/plain; charset=utf-8")
+    resp.headers["Location"] = location
+    resp.headers["Vary"] = "Accept"
+    resp.headers["Link"] = _links([(iris.document_path(found.kind, found.id, f.extension, _root()), f) for f in F.DOCUMENTS])
+    return resp
+
+
+def _resource_document(kind: str, id: str, extension: str) -> Response:
+    fmt = F.by_extension(extension, F.DOCUMENTS)
+    if fmt is None or not iris.valid_id(id):
+        offered = ", ".join(f".{f.extension}" for f in F.DOCUMENTS)
+        raise NotFound(f"no document /{kind}/{id[:100]}.{extension[:20]} here; the documents of a resource end in {offered}", kind=kind)
+    found = _resolve(kind, id)
+    query = services().query
+    alternates = [(iris.document_path(kind, id, f.extension, _root()), f) for f in F.DOCUMENTS if f is not fmt]
+    link = _links(alternates, found.iri)
+    if fmt is not F.HTML:
+        return _document(F.serialize_graph(describe.document_graph(query, found.iri), fmt, query.store.base_iri), fmt, link)
+    page_url = request.host_url.rstrip("/") + iris.document_path(kind, id, "html", _root())
+    page, schema = resource_page(query, found, term_labels(), consistency_report().findings, page_url, _root())
+    html = render_template("resource.html", page=page, jsonld=script_json(schema) if schema else None,
+                           alternates=alternates, kinds=listing.TITLES)
+    return _document(html.encode("utf-8"), fmt, link)
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages blueprint."""
+    app.register_blueprint(bp)
