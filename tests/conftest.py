@@ -30,7 +30,8 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     """Default settings over the shipped dataset, with a short query time limit for tests."""
-    return Settings(query_timeout=3.0, max_rows=1000, query_workers=2)
+    # No result cache here: tests that check "nothing changed" must reach the store every time.
+    return Settings(query_timeout=3.0, max_rows=1000, query_workers=2, result_cache_mb=0)
 
 
 @pytest.fixture(scope="session")

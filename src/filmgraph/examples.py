@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from .namespaces import prefixes
+from .rqheader import read_header
 
-_HEADER = re.compile(r"^#\s*(label|comment)\s*:\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -44,19 +44,8 @@ class Example:
 
 def parse_example(name: str, text: str) -> Example:
     """Read an example from its file name (without ``.rq``) and text."""
-    header: dict[str, str] = {}
-    key: str | None = None
+    header, start = read_header(text)
     lines = text.splitlines()
-    start = 0
-    for start, line in enumerate(lines):
-        if not line.startswith("#"):
-            break
-        match = _HEADER.match(line)
-        if match:
-            key = match.group(1)
-            header[key] = match.group(2)
-        elif key and line[1:].startswith("  ") and line[1:].strip():
-            header[key] += " " + line[1:].strip()
     missing = [k for k in ("label", "comment") if not header.get(k)]
     if missing:
         raise ValueError(f"example query {name}.rq: the header lacks {', '.join(missing)}")

@@ -33,13 +33,13 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from .errors import FilmgraphError, InvalidData, NotFound
 from .namespaces import DCTERMS, RDF, RDFS, XSD, ontology_ns, prefixes
+from .rqheader import read_header
 from .store.base import Store, Term
 
 Severity = typing.Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_HEADER = re.compile(r"^#\s*(label|comment|severity)\s*:\s*(.*?)\s*$")
 _DECLARED = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?\s*:", re.IGNORECASE | re.MULTILINE)
 
 
@@ -163,19 +163,7 @@ def parse_rule(name: str, text: str) -> Rule:
     """Read a rule from its file name (without ``.rq``) and text; raise InvalidData if the header is incomplete."""
     if not _NAME.match(name):
         raise InvalidData(f"rule file {name}.rq: the name must be lowercase words joined by '-'", file=f"{name}.rq")
-    header: dict[str, str] = {}
-    key: str | None = None
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        match = _HEADER.match(line)
-        if match:
-            key = match.group(1)
-            header[key] = match.group(2)
-        elif key and line[1:].startswith("  ") and line[1:].strip():
-            header[key] += " " + line[1:].strip()
-        else:
-            key = None
+    header, _ = read_header(text)
     missing = [k for k in ("label", "comment", "severity") if not header.get(k)]
     if missing:
         raise InvalidData(f"rule file {name}.rq: the header lacks {', '.join(missing)}", file=f"{name}.rq")
