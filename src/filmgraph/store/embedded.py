@@ -27,6 +27,13 @@ def _subs(bindings: Bindings | None) -> dict[ox.Variable, object] | None:
     return {ox.Variable(k): v for k, v in bindings.items()}
 
 
+def _remove_in_owner(path: str, owner: int) -> None:
+    # Forked web workers inherit this finalizer; only the process that built the copy may remove it,
+    # or a recycled worker would delete the store under everyone else.
+    if os.getpid() == owner:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 class EmbeddedStore:
     """A read-only dataset held by pyoxigraph, in memory or in an on-disk directory."""
 
@@ -116,7 +123,7 @@ class EmbeddedStore:
         tmp = Path(tempfile.mkdtemp(prefix="filmgraph-store-"))
         shutil.rmtree(tmp)
         store = cls.build(settings, tmp)
-        weakref.finalize(store, shutil.rmtree, str(tmp), True)
+        weakref.finalize(store, _remove_in_owner, str(tmp), os.getpid())
         return store
 
     @property
