@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name != "settings":
             _add_settings(p)
     cmds["check"].add_argument("--format", choices=["text", "turtle"], default="text", help="report as readable text or as RDF (Turtle)")
+    cmds["check"].add_argument("--fail-on-error", action="store_true", help="exit 1 when a rule finds an impossible claim (for data pipelines)")
     cmds["export"].add_argument("--format", choices=["turtle", "jsonld", "ntriples"], default="turtle", help="RDF format of the export")
     cmds["export"].add_argument("--output", "-o", help="file to write (default: standard output)")
     cmds["export"].add_argument("--mixnmatch", action="store_true", help="write the Mix'n'match catalog (tab-separated films) instead of RDF")
@@ -106,7 +107,7 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Run the consistency rules; exit 1 when an impossible claim is found."""
+    """Run the consistency rules and print the report; with --fail-on-error, exit 1 on an impossible claim."""
     from . import formats as F
     from .rules import run_rules
 
@@ -116,7 +117,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(F.serialize_graph(report.to_triples(svc.store.base_iri), F.TURTLE, svc.store.base_iri))
     else:
         print(report.to_text())
-    return 0
+    return 1 if args.fail_on_error and report.has_errors else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -1,0 +1,116 @@
+"""The filmgraph command as a user runs it: validate, check, export, query, build."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import rdflib
+import rdflib.compare
+
+from filmgraph.cli import main
+from filmgraph.settings import Settings
+from filmgraph.store.embedded import EmbeddedStore
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "filmgraph.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_validate_passes_on_the_shipped_data() -> None:
+    done = run("validate")
+    assert done.returncode == 0, done.stderr
+    assert "conform" in done.stdout
+
+
+def test_validate_fails_on_a_broken_copy_naming_file_node_and_rule(tmp_path: Path) -> None:
+    broken = tmp_path / "data"
+    shutil.copytree(DATA, broken)
+    films = broken / "films.ttl"
+    # A second year on one record: the shapes allow exactly one.
+    films.write_text(films.read_text() + '\n<https://w3id.org/filmgraph/film/star-1962> <https://schema.org/datePublished> "1999"^^<http://www.w3.org/2001/XMLSchema#gYear> .\n')
+    files = ":".join(str(p) for p in sorted(broken.glob("*.ttl")))
+    done = run("validate", "--data", files)
+    assert done.returncode != 0
+    assert "films.ttl" in done.stderr
+    assert "https://w3id.org/filmgraph/film/star-1962" in done.stderr
+    assert "datePublished" in done.stderr
+
+
+def test_validate_names_the_file_and_position_of_a_syntax_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('@prefix s: <https://schema.org/> .\n<https://w3id.org/filmgraph/film/x> s:name "unterminated .\n')
+    done = run("validate", "--data", str(bad))
+    assert done.returncode != 0
+    assert "bad.ttl" in done.stderr and "2" in done.stderr
+
+
+def test_check_reports_the_three_impossible_timings_with_their_dates() -> None:
+    done = run("check")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "'A Dream Come True (1960)' was released after Vostok 1" in out and "1961-04-12" in out
+    assert "'The Star (1962)' was inspired by Salyut 1" in out and "1969" in out
+    assert "'The Red Planet (1964)' was released after Mariner 4 flyby" in out and "1965-07-15" in out
+    assert "4 errors, 2 warnings" in out
+
+
+def test_check_fail_on_error_exits_one_when_something_is_impossible() -> None:
+    assert run("check", "--fail-on-error").returncode == 1
+
+
+def test_check_as_turtle_is_rdf() -> None:
+    done = run("check", "--format", "turtle")
+    g = rdflib.Graph().parse(data=done.stdout, format="turtle")
+    fg = rdflib.Namespace("https://w3id.org/filmgraph/ontology#")
+    assert len(list(g.subjects(rdflib.RDF.type, fg.Finding))) == 6
+
+
+@pytest.mark.parametrize(("fmt", "parser"), [("turtle", "turtle"), ("jsonld", "json-ld"), ("ntriples", "nt")])
+def test_export_parses_back_isomorphic_to_the_loaded_data(fmt: str, parser: str, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert main(["export", "--format", fmt]) == 0
+    exported = rdflib.Graph().parse(data=capsysbinary.readouterr().out, format=parser)
+    loaded = EmbeddedStore.build(Settings())
+    reference = rdflib.Graph().parse(data="".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in loaded.triples()), format="nt")
+    assert len(exported) == len(reference) == len(loaded)
+    assert rdflib.compare.isomorphic(exported, reference)
+
+
+def test_jsonld_export_has_a_compact_chosen_context(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    import json
+
+    main(["export", "--format", "jsonld"])
+    doc = json.loads(capsysbinary.readouterr().out)
+    context = doc["@context"]
+    assert context["schema"] == "https://schema.org/" and context["fg"] == "https://w3id.org/filmgraph/ontology#"
+    assert len(context) < 30
+    assert any(node["@id"] == "film:silent-star-1960" for node in doc["@graph"])
+
+
+def test_query_prints_results_with_the_endpoints_limits(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert main(["query", "SELECT (COUNT(*) AS ?n) WHERE { ?f a <https://w3id.org/filmgraph/ontology#FilmRecord> }", "--format", "csv"]) == 0
+    assert capsysbinary.readouterr().out.decode().splitlines() == ["n", "10"]
+
+
+def test_query_refuses_updates_with_exit_two() -> None:
+    done = run("query", "INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }")
+    assert done.returncode == 2 and "read-only" in done.stderr
+
+
+def test_build_then_serve_from_the_prebuilt_store(tmp_path: Path) -> None:
+    done = run("build", str(tmp_path / "store"))
+    assert done.returncode == 0, done.stderr
+    opened = EmbeddedStore.open(tmp_path / "store")
+    assert len(opened) == len(EmbeddedStore.build(Settings()))
+
+
+def test_every_command_has_help() -> None:
+    for command in ("serve", "validate", "check", "export", "query", "build", "settings", "load", "link"):
+        done = run(command, "--help")
+        assert done.returncode == 0 and "usage:" in done.stdout, command
