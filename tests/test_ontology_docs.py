@@ -158,3 +158,11 @@ def test_docs_sections_group_terms_by_kind(settings: Settings) -> None:
     assert "releaseYear" in by_section["Object properties"]
     assert "factText" in by_section["Datatype properties"]
     assert "Supported" in by_section["Named individuals"]
+
+
+def test_the_version_iri_redirects_to_the_ontology_and_others_are_404(client) -> None:
+    """owl:versionIRI {base}ontology/0.1.0 dereferences; an unknown version is a 404 naming the served one."""
+    resp = client.get("/ontology/0.1.0")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("/ontology")
+    missing = client.get("/ontology/9.9.9")
+    assert missing.status_code == 404 and b"0.1.0" in missing.data

@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from .. import formats as F
 from ..cache import Once
 from ..errors import NotFound
+from ..namespaces import OWL
 from ..negotiate import choose
 from ..ontology_docs import OntologyDoc, build_doc, load_ontology
 from . import services
@@ -69,6 +70,18 @@ def ontology_file(ext: str) -> Response:
             path=f"/ontology.{ext}",
         )
     return _document(fmt)
+
+
+@bp.route("/ontology/<version>")
+def ontology_version(version: str) -> Response:
+    """The version IRI (``owl:versionIRI``): 303 to the ontology when it is the version served."""
+    docs: OntologyDocuments = current_app.extensions[_KEY]
+    iri = f"{services().store.base_iri}ontology/{version}"
+    versions = {str(t.object.value) for t in docs.triples.get() if t.predicate.value == OWL + "versionIRI"}
+    if iri not in versions:
+        raise NotFound(f"no ontology version {version!r} is served here; this site serves {', '.join(sorted(versions)) or 'no versioned ontology'}", path=f"/ontology/{version}")
+    resp = Response(status=303, headers={"Location": "/ontology", "Vary": "Accept"})
+    return resp
 
 
 def _document(fmt: F.Format) -> Response:
