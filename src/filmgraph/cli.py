@@ -77,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"filmgraph {args.command}: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file or directory the command was given cannot be used
+        print(f"filmgraph {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -168,7 +171,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     settings = _settings(args).replace(store_path="", store_url="")
     started = time.monotonic()
     store = EmbeddedStore.build(settings, Path(args.path))
-    print(f"built {args.path}: {len(store)} triples in {time.monotonic() - started:.1f} s")
+    index = store.index
+    extra = ""
+    if index is not None:
+        resources = sum(index.counts("kind:").values())
+        rules = f", {len(index.findings())} findings of the rules" if index.has_findings else ", rules not run (index_rules off)"
+        extra = f", site index of {resources} resources ({index.path.stat().st_size / 2**20:.0f} MB){rules}"
+    print(f"built {args.path}: {len(store)} triples{extra} in {time.monotonic() - started:.1f} s")
     return 0
 
 

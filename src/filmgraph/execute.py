@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from . import formats as F
-from .errors import BadQuery, FilmgraphError
+from .errors import BadQuery, BadRequest, FilmgraphError
 from .results import Rendered, rows_capped, triples_capped, write_ask, write_graph, write_select
 
 FORMATS_BY_NAME = {f.name: f for f in (*F.RESULTS, *F.GRAPHS)}
@@ -35,13 +35,16 @@ def run_job(store: ox.Store, job: Job) -> Rendered:
     fmt = FORMATS_BY_NAME[job.format_name]
     # Relative IRIs in a query resolve against the endpoint's URL (SPARQL 1.1 Protocol: a service-defined BASE).
     kwargs: dict[str, object] = {"base_iri": job.query_base} if job.query_base else {}
-    if job.default_graphs:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
-    if job.named_graphs:
-        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
-        if not job.default_graphs:
-            # A request naming only named graphs has an empty default graph (SPARQL 1.1 Protocol 2.1.4).
-            kwargs["default_graph"] = []
+    try:
+        if job.default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
+        if job.named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+            if not job.default_graphs:
+                # A request naming only named graphs has an empty default graph (SPARQL 1.1 Protocol 2.1.4).
+                kwargs["default_graph"] = []
+    except ValueError as exc:
+        raise BadRequest(f"default-graph-uri and named-graph-uri must be absolute IRIs: {exc}") from None
     try:
         return _render(store.query(job.query, **kwargs), fmt, job)  # type: ignore[arg-type]
     except SyntaxError as exc:

@@ -39,6 +39,7 @@ class QueryShape:
     form: str
     services: tuple[str, ...]
     has_from: bool
+    nesting: int = 0
 
     @property
     def returns_graph(self) -> bool:
@@ -64,6 +65,7 @@ def spans(text: str) -> list[tuple[str, str, int]]:
 def shape(text: str) -> QueryShape:
     """Return the form of a query; raise QueryRefused for updates, BadQuery for no form."""
     lexemes = words(text)
+    depth = nesting(lexemes)
     form = None
     expect_iri_for_prologue = 0
     services: list[str] = []
@@ -92,7 +94,38 @@ def shape(text: str) -> QueryShape:
             has_from = True
     if form is None:
         raise BadQuery("empty query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return QueryShape(form, tuple(services), has_from)
+    return QueryShape(form, tuple(services), has_from, depth)
+
+
+_OPENERS = {"{", "(", "["}
+_CLOSERS = {"}", ")", "]"}
+
+
+def nesting(lexemes: list[tuple[str, str]]) -> int:
+    """How deep a query nests: the most brackets open at once, each ``!`` counting as one more until its bracket closes.
+
+    The engine parses and evaluates nested expressions recursively, so a deep
+    enough query overflows its stack and kills the process; this is the depth
+    the query limit ``max_query_nesting`` bounds. Long flat chains (``UNION``,
+    ``||``, ``+``) also recurse, but need more stack per character than a
+    worker lacks (see :mod:`filmgraph.workers`).
+    """
+    frames = [0]
+    depth = deepest = 0
+    for kind, lexeme in lexemes:
+        if kind != "other":
+            continue
+        if lexeme in _OPENERS:
+            frames.append(0)
+            depth += 1
+        elif lexeme in _CLOSERS:
+            if len(frames) > 1:
+                depth -= 1 + frames.pop()
+        elif lexeme == "!":
+            frames[-1] += 1
+            depth += 1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _service_target(lexemes: list[tuple[str, str]], at: int) -> str:

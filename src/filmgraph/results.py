@@ -98,10 +98,12 @@ def write_select(variables: Sequence[str], rows: list[tuple], fmt: F.Format, tru
     if fmt is F.SPARQL_JSON:
         head: dict[str, object] = {"vars": list(variables)}
         bindings = [{v: _json_term(t) for v, t in zip(variables, row) if t is not None} for row in rows]
-        doc: dict[str, object] = {"head": head, "results": {"bindings": bindings}}
+        doc: dict[str, object] = {"head": head}
         if truncated:
             head["link"] = [NOTICE_LINK]
+            # Before "results": streaming parsers (Oxigraph's) refuse anything after the bindings.
             doc["filmgraph"] = {"truncated": True, "limit": cap, "message": f"result truncated to {cap} rows (max_rows)"}
+        doc["results"] = {"bindings": bindings}
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
     if fmt is F.SPARQL_XML:
         parts = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>']

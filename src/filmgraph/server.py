@@ -30,10 +30,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load(self) -> object:
         from .web import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        # Said once the site is built: a data fault stops startup before anything listens.
+        s = self.settings
+        print(f"filmgraph: serving {s.base_iri} on http://{s.host}:{s.port}/", file=sys.stderr)
+        return app
 
 
 def serve(settings: Settings) -> None:
     """Build the store, then serve until stopped."""
-    print(f"filmgraph: serving {settings.base_iri} on http://{settings.host}:{settings.port}/", file=sys.stderr)
     _Gunicorn(settings).run()

@@ -34,12 +34,38 @@ def _context() -> multiprocessing.context.BaseContext:
     if _CTX is None:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["pyoxigraph", "filmgraph.execute"])
+        os.register_at_fork(after_in_child=_disown_workers)
         _CTX = ctx
     return _CTX
 
 
-def _serve(conn: Connection, store_path: str) -> None:
-    """Worker main loop: open the store read-only, answer jobs until the pipe closes."""
+def _disown_workers() -> None:
+    # A process forked from one with query workers inherits multiprocessing's list of children;
+    # at its exit multiprocessing would SIGTERM them all: its parent's workers, mid-service.
+    children = multiprocessing.process._children  # type: ignore[attr-defined]
+    children.difference_update({p for p in children if p.name == "filmgraph-query"})
+
+
+MIN_STACK = 64 * 2**20
+
+
+def stack_for(max_query_length: int) -> int:
+    """Stack for a worker's query thread: the engine recurses over a query's syntax tree, up to ~1 KiB per character."""
+    return max(MIN_STACK, 1024 * max_query_length)
+
+
+def _serve(conn: Connection, store_path: str, stack: int = MIN_STACK) -> None:
+    """Worker main: answer jobs on a thread whose stack no query within the length limit can overflow."""
+    # A process's main thread gets whatever stack the system gives (often 8 MiB): too little
+    # for a long chain of UNION or ||, which would kill the worker (a 500 for the client).
+    threading.stack_size(stack)
+    thread = threading.Thread(target=_loop, args=(conn, store_path), name="filmgraph-query")
+    thread.start()
+    thread.join()
+
+
+def _loop(conn: Connection, store_path: str) -> None:
+    """Open the store read-only, answer jobs until the pipe closes."""
     import pyoxigraph as ox
 
     store = ox.Store.read_only(store_path)
@@ -69,8 +95,9 @@ class _Worker:
 class WorkerPool:
     """A fixed number of query workers over one on-disk store, with a time limit per job."""
 
-    def __init__(self, store_path: str, size: int, timeout: float) -> None:
+    def __init__(self, store_path: str, size: int, timeout: float, stack: int = MIN_STACK) -> None:
         self.store_path = store_path
+        self.stack = stack
         self.size = max(1, size)
         self.timeout = timeout
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -83,7 +110,7 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         parent, child = _context().Pipe()
-        process = _context().Process(target=_serve, args=(child, self.store_path), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
+        process = _context().Process(target=_serve, args=(child, self.store_path, self.stack), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
         with _MAIN_LOCK:
             # A worker needs nothing from __main__; without this, multiprocessing re-runs the host
             # program's main script in every worker (and fails when it is stdin or an embedded server).
@@ -130,8 +157,10 @@ class WorkerPool:
                 )
             status, payload = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError) as exc:
+            worker.process.join(timeout=0.5)
+            code = worker.process.exitcode
             threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
-            raise FilmgraphError(f"query worker died: {exc!r}") from None
+            raise FilmgraphError(f"query worker died: {exc!r} (exit code {code})") from None
         self._idle.put(worker)
         if status == "error":
             raise payload

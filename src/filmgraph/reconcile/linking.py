@@ -14,6 +14,7 @@ the person then adds to ``data/`` themselves.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Triple
 
+from .. import formats as F
 from ..errors import BadRequest, Unavailable
 from ..namespaces import DCTERMS, OWL, PROV, RDF, RDFS, SCHEMA, WD, XSD
 from ..query import named_query
@@ -53,10 +55,16 @@ class SparqlClient:
         client.setReturnFormat(JSON)
         client.setTimeout(int(self.timeout))
         try:
-            result = client.queryAndConvert()
+            # Read as JSON here: SPARQLWrapper's convert() picks a parser by the answer's media type,
+            # and for JSON-LD that is rdflib's, which fetches remote contexts.
+            with client.query().response as response:
+                media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if media not in (F.SPARQL_JSON.media_type, *F.SPARQL_JSON.also_accepts):
+                    raise Unavailable(f"the endpoint {self.endpoint} answered with {media or 'no media type'}, not SPARQL JSON results", endpoint=self.endpoint)
+                result = json.loads(response.read())
         except (OSError, ValueError, SPARQLWrapperException) as exc:
             raise Unavailable(f"the endpoint {self.endpoint} did not answer the link query: {exc}", endpoint=self.endpoint) from exc
-        if not isinstance(result, dict) or "results" not in result:
+        if not isinstance(result, dict) or not isinstance(result.get("results"), dict) or "bindings" not in result["results"]:
             raise Unavailable(f"the endpoint {self.endpoint} did not return SPARQL JSON results", endpoint=self.endpoint)
         return list(result["results"]["bindings"])
 

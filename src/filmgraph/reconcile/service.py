@@ -8,7 +8,8 @@ JSON data that validates against the spec's schemas. Client mistakes raise
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +17,11 @@ from .. import __version__
 from ..cache import Once
 from ..errors import BadRequest, PayloadTooLarge
 from ..namespaces import ontology_ns
+from ..index import SiteIndex
 from ..store import Store
 from .index import Entry, read_entries
 from .matching import Candidate, LabelIndex, Query, plain_key
+from .scaled import FULL_INDEX_MAX, ScaledLabelIndex, matchable
 from .schema import FEATURES, PROPERTIES, PROPERTY_BY_ID, STATUS_FEATURES, TYPE_BY_ID, TYPES, type_aliases
 
 MAX_BATCH = 100
@@ -42,18 +45,36 @@ def parse_json(text: str | bytes | None, what: str) -> Any:
     if text is None or (isinstance(text, str | bytes) and not text.strip()):
         raise BadRequest(f"{what} is empty; it must be JSON")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except ValueError as exc:
         raise BadRequest(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(f"{what} is nested too deeply to be read") from None
+
+
+def _not_json(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
 
 
 class ReconcileService:
-    """Reconciliation over one store: the label index is built once, on first use."""
+    """Reconciliation over one store: the label index is built once, on first use.
 
-    def __init__(self, store: Store) -> None:
+    Given the site index (a callable, so that it is only opened when needed), a
+    store with more than ``full_max`` matchable entities is reconciled through it
+    (:mod:`filmgraph.reconcile.scaled`) instead of reading every entity up front.
+    """
+
+    def __init__(self, store: Store, site_index: Callable[[], SiteIndex] | None = None, full_max: int = FULL_INDEX_MAX) -> None:
         self.store = store
         self.base_iri = store.base_iri
-        self._index: Once[LabelIndex] = Once(lambda: LabelIndex(read_entries(store), store.base_iri))
+        self._index: Once[LabelIndex] = Once(lambda: _label_index(store, site_index() if site_index else None, full_max))
         self._aliases = type_aliases(store.base_iri)
 
     @property
@@ -148,6 +169,8 @@ class ReconcileService:
             raise BadRequest(f"query {key!r} has neither a query string nor properties")
         types = q.get("type") or []
         types = [types] if isinstance(types, str) else types
+        if not isinstance(types, list):
+            raise BadRequest(f"query {key!r}: 'type' must be a type id or an array of them")
         conditions = []
         for p in props:
             if not isinstance(p, dict) or not isinstance(p.get("pid"), str) or "v" not in p:
@@ -259,6 +282,12 @@ class ReconcileService:
     def entry(self, id: str) -> Entry | None:
         """The entity with this id (or full IRI), if the service knows it."""
         return self.index.by_id(id) if id else None
+
+
+def _label_index(store: Store, site: SiteIndex | None, full_max: int) -> LabelIndex:
+    if site is not None and matchable(site) > full_max:
+        return ScaledLabelIndex(store, site)
+    return LabelIndex(read_entries(store), store.base_iri)
 
 
 def _type_json(type_id: str, broader: bool = True) -> dict[str, Any]:

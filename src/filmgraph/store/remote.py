@@ -26,6 +26,7 @@ import io
 import itertools
 import time
 import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 import pyoxigraph as ox
@@ -194,7 +195,7 @@ class RemoteStore:
             wrapper.timeout = limit  # type: ignore[assignment]  # setTimeout() truncates to whole seconds
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError("time limit reached before the query was sent")
-        return wrapper.query().response  # type: ignore[no-any-return]
+        return send(wrapper)
 
     @contextmanager
     def _results(
@@ -243,6 +244,12 @@ class RemoteStore:
         except SPARQLWrapperException as exc:  # 401, 404, 414, 500
             raise Unavailable(f"{where} failed: {remote_message(exc)}") from None
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:
+                exc.close()
+                raise Unavailable(
+                    f"{where} answered a redirect ({exc.code}) to {exc.headers.get('Location', '(no Location)')}; "
+                    "filmgraph follows no redirect from the store: set store_url to the address the store answers at"
+                ) from None
             body = exc.read()[:MESSAGE_CHARS].decode("utf-8", "replace").strip()
             raise Unavailable(f"{where} answered HTTP {exc.code} {exc.reason}: {body}") from None
         except urllib.error.URLError as exc:
@@ -258,6 +265,29 @@ class RemoteStore:
             raise Unavailable(f"{where} sent an answer that does not parse: {exc}") from None
         except (http.client.HTTPException, OSError) as exc:
             raise Unavailable(f"{where} broke off the answer: {exc}") from None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Turns every redirect into an HTTPError: a POSTed query would go on as a bare GET, possibly to another host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        return None
+
+
+def open_url(request: urllib.request.Request, timeout: float | None = None) -> http.client.HTTPResponse:
+    """Open a request to the store without following redirects (urllib's default follows them anywhere)."""
+    opener = urllib.request.build_opener(_NoRedirect())
+    return opener.open(request, timeout=timeout) if timeout else opener.open(request)  # type: ignore[no-any-return]
+
+
+def send(wrapper: SPARQLWrapper) -> http.client.HTTPResponse:
+    """Send a SPARQLWrapper request as ``wrapper.query()`` would, but follow no redirect; 400 is QueryBadFormed."""
+    try:
+        return open_url(wrapper._createRequest(), wrapper.timeout)  # type: ignore[arg-type]
+    except urllib.error.HTTPError as exc:
+        if exc.code == 400:
+            raise QueryBadFormed(exc.read()) from None
+        raise
 
 
 def _parse_graph(response: http.client.HTTPResponse, deadline: float | None) -> Iterator[ox.Triple]:

@@ -34,7 +34,7 @@ from ..reconcile import extend as X
 from ..reconcile import mixnmatch
 from ..reconcile.schema import FEATURES, PROPERTIES, TYPES
 from ..reconcile.service import ReconcileService, Urls, parse_json
-from . import services
+from . import frameable, services
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 bp_v1 = Blueprint("reconcile_v1", __name__, url_prefix="/reconcile/v1")
@@ -201,12 +201,14 @@ def _suggest(kind: str) -> dict[str, Any]:
 
 def _preview() -> Response:
     context = X.preview(service(), request.args.get("id", ""), _urls().site)
-    return Response(render_template("reconcile_preview.html", **context), content_type=F.HTML.content_type)
+    # OpenRefine shows the preview in an iframe of its own origin: the one page any site may frame.
+    return frameable(Response(render_template("reconcile_preview.html", **context), content_type=F.HTML.content_type))
 
 
 def init_app(app: Flask) -> None:
     """Register both versions of the service and the Mix'n'match catalog download."""
-    app.extensions[_KEY] = ReconcileService(app.extensions["filmgraph"].store)
+    site = app.extensions["filmgraph"]
+    app.extensions[_KEY] = ReconcileService(site.store, lambda: site.index)
     app.register_blueprint(bp)
     app.register_blueprint(bp_v1)
     register_download(
