@@ -1,44 +1,52 @@
-"""The benchmark: filmgraph against the raw Oxigraph server, measured in the same run.
+"""The benchmark: filmgraph (embedded and remote) against the raw Oxigraph server, measured in the same run.
 
 One command (after `scripts/setup`):
 
-    .venv/bin/python bench/run.py                 # 10^3, 10^4, 10^5 films
-    .venv/bin/python bench/run.py --sizes 1000000 # 10^6 on request
+    .venv/bin/python bench/run.py                  # 10^3, 10^4, 10^5 films (about 10 minutes on 2 cores)
+    .venv/bin/python bench/run.py --sizes 1000000  # 10^6 on request (about an hour; ~15 GB of disk while it runs)
 
-For each size: generate the graph (bench/generate.py), build both stores,
-start both servers on loopback, take the median latency of each query of the
-mix (sequential requests), then a bounded concurrent load with wrk (Debian's
-package; installed by this script with apt-get when missing and run as root)
-for each server, and print throughput, p50/p99 and the ratio. The machine is
-shared and noisy: every figure is a median of repeats, and both servers are
-measured in the same run so the ratio is what to read.
+For each size: generate the graph (bench/generate.py); build filmgraph's store
+(`filmgraph build`: Oxigraph store, consistency rules, site index) and load
+Oxigraph's (`oxigraph load`), timing both, and time `oxigraph dump` for
+reference; start four servers on loopback: filmgraph on the pre-built store
+(with and without its result cache), filmgraph against the Oxigraph server
+(`--store-url`), and the Oxigraph server itself (`serve-read-only`), timing
+each start; then measure, sequentially, the median latency of each query of
+the mix, of a listing page (`/film/?after=...`) and of a label search
+(`/search?q=...`) on filmgraph, and of the same done the naive way in SPARQL on
+Oxigraph (ORDER BY with OFFSET; FILTER(CONTAINS(LCASE(...)))); then a bounded
+concurrent load with wrk (Debian's package, installed when missing and run as
+root) for a "repeated" and a "varied" mix, rounds interleaved across servers;
+the memory of each server's process tree; and the time of the first
+`GET /dumps/filmgraph.nt`. Every figure is a median of repeats on a shared,
+noisy machine; the servers are measured in the same run, so ratios are what to
+read. Results go to bench/out/results.json and, as Markdown tables, to stdout.
+The stores and data of a size are deleted after it is measured (--keep keeps them).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.parse
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import psutil
-import requests
+from typing import Any
+from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+from servers import Server, Timer, download_s, du, ensure_wrk, free_port, page_latency, sparql_latency, wrk_load  # noqa: E402
+
 BASE = "https://w3id.org/filmgraph/"
 FG = BASE + "ontology#"
-
-ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
+SCHEMA = "https://schema.org/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+PAGE = 50
 
 
 def query_mix(films: int) -> dict[str, str]:
@@ -48,97 +56,15 @@ def query_mix(films: int) -> dict[str, str]:
         "lookup": f"SELECT ?p ?o WHERE {{ <{BASE}film/r{k}> ?p ?o }}",
         "ask": f"ASK {{ <{BASE}film/r{k + 1}> ?p ?o }}",
         "describe": f"DESCRIBE <{BASE}film/r{k}>",
-        "films-of-year": f"SELECT ?f ?t WHERE {{ ?f <{FG}releaseYear> <{BASE}year/1960> ; <https://schema.org/name> ?t }} LIMIT 100",
+        "films-of-year": f"SELECT ?f ?t WHERE {{ ?f <{FG}releaseYear> <{BASE}year/1960> ; <{SCHEMA}name> ?t }} LIMIT 100",
         "claims-by-assessment": f"SELECT ?a (COUNT(?c) AS ?n) WHERE {{ ?c <{FG}assessment> ?a }} GROUP BY ?a",
         "same-year": f"SELECT ?f ?m WHERE {{ ?f <{FG}releaseYear> ?y . ?m <{FG}year> ?y }} LIMIT 100",
         "impossible-claims": (
             f"SELECT ?c ?fy ?d WHERE {{ ?c <{FG}claimPredicate> <{FG}releasedAfter> ; <{FG}claimObject> ?o ; <{FG}about> ?f . "
-            f"?f <{FG}releaseYear>/<{FG}yearNumber> ?fy . ?o <https://schema.org/startDate> ?d "
-            f"FILTER(xsd:integer(SUBSTR(STR(?d), 1, 4)) > ?fy) }} LIMIT 100"
-        ).replace("xsd:integer", "<http://www.w3.org/2001/XMLSchema#integer>"),
+            f"?f <{FG}releaseYear>/<{FG}yearNumber> ?fy . ?o <{SCHEMA}startDate> ?d "
+            f"FILTER(<http://www.w3.org/2001/XMLSchema#integer>(SUBSTR(STR(?d), 1, 4)) > ?fy) }} LIMIT 100"
+        ),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(url: str, timeout: float = 600) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        try:
-            if requests.get(url, params={"query": "ASK {}"}, timeout=5).status_code == 200:
-                return time.monotonic() - started
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
-
-
-def tree_rss(pid: int) -> int:
-    try:
-        p = psutil.Process(pid)
-        return sum(x.memory_info().rss for x in [p, *p.children(recursive=True)])
-    except psutil.Error:
-        return 0
-
-
-@dataclass
-class Server:
-    name: str
-    cmd: list[str]
-    url: str
-    env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen | None = None  # type: ignore[type-arg]
-    start_s: float = 0.0
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.cmd, env={**os.environ, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.start_s = wait_until(self.url)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-
-def latency(url: str, mix: dict[str, str], repeats: int) -> dict[str, float]:
-    out = {}
-    with requests.Session() as s:
-        for name, q in mix.items():
-            times = []
-            for _ in range(repeats):
-                t = time.perf_counter()
-                r = s.get(url, params={"query": q}, headers={"Accept": ACCEPT}, timeout=120)
-                times.append(time.perf_counter() - t)
-                if r.status_code != 200:
-                    raise RuntimeError(f"{name} on {url}: {r.status_code} {r.text[:200]}")
-            out[name] = statistics.median(times) * 1000
-    return out
-
-
-LUA = """
-local paths = {}
-for line in io.lines("%s") do paths[#paths + 1] = line end
-local films = %d
-local i = 0
-request = function()
-  i = i %% #paths + 1
-  local path = string.gsub(paths[i], "KEY", tostring(math.random(0, films - 1)))
-  return wrk.format("GET", path, {["Accept"] = "%s"})
-end
-done = function(summary, latency, requests)
-  io.write(string.format("JSON {\\"requests\\": %%d, \\"seconds\\": %%f, \\"errors\\": %%d, \\"non2xx\\": %%d, \\"p50\\": %%f, \\"p99\\": %%f}\\n",
-    summary.requests, summary.duration / 1e6, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
-"""
 
 
 def varied_mix(films: int) -> dict[str, str]:
@@ -150,128 +76,195 @@ def varied_mix(films: int) -> dict[str, str]:
     return mix
 
 
-def load(url: str, mix: dict[str, str], seconds: int, connections: int, workdir: Path, films: int) -> dict[str, float]:
-    parsed = urllib.parse.urlparse(url)
-    paths = workdir / "paths.txt"
-    paths.write_text("".join(f"{parsed.path}?{urllib.parse.urlencode({'query': q})}\n" for q in mix.values()))
-    script = workdir / "mix.lua"
-    script.write_text(LUA % (paths, films, ACCEPT))
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), f"{parsed.scheme}://{parsed.netloc}"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    line = next(x for x in out.splitlines() if x.startswith("JSON "))
-    data = json.loads(line[5:])
-    data["rps"] = data["requests"] / data["seconds"]
-    return data
+def _even(n: int) -> int:
+    return n - n % 2
 
 
-def ensure_wrk() -> None:
-    if shutil.which("wrk"):
-        return
-    if os.geteuid() != 0:
-        sys.exit("bench needs wrk: run 'apt-get install wrk' as root")
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
+def listing_paths(films: int) -> list[str]:
+    """Listing pages from the middle of the film list: the page after a given film."""
+    return [f"/film/?after=r{k}" for k in (films // 2, films // 3, films // 7)]
 
 
-def bench_size(films: int, args: argparse.Namespace, workdir: Path) -> dict[str, object]:
-    sys.path.insert(0, str(HERE))
-    from generate import generate
+def search_texts(films: int) -> list[str]:
+    """Searches: a Latin and a Cyrillic title of one film each, and two common words (more than a page of hits)."""
+    return [f"film {_even(films // 2)}", f"фильм {_even(films // 3)}", "nebula comet"]
 
-    data = workdir / f"films-{films}.nt"
+
+def naive_listing(films: int) -> str:
+    """The listing page done the naive way: sort every film by label, skip to the middle."""
+    offset = (films // 2) // PAGE * PAGE
+    return (f"SELECT ?film ?label WHERE {{ VALUES ?type {{ <{FG}FilmRecord> <{FG}Film> }} ?film a ?type ; <{SCHEMA}name> ?label }} "
+            f"ORDER BY LCASE(STR(?label)) ?film LIMIT {PAGE} OFFSET {offset}")
+
+
+def naive_search(text: str) -> str:
+    """A label search done the naive way: every label, lower-cased, searched for the text."""
+    return (f"SELECT DISTINCT ?thing ?label WHERE {{ ?thing <{SCHEMA}name>|<{SKOS}altLabel>|<{FG}originalTitle> ?label "
+            f"FILTER(CONTAINS(LCASE(STR(?label)), {json.dumps(text)})) }} LIMIT {PAGE}")
+
+
+def bench_size(films: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Build, serve and measure one size; return its figures."""
+    work = args.workdir
+    data = work / f"films-{films}.nt"
     if not data.exists():
-        with data.open("w") as out:
+        with data.open("w", encoding="utf-8") as out:
             generate(films, out)
     bin_dir = Path(sys.executable).parent
-    fg_store, ox_store = workdir / f"fg-{films}", workdir / f"ox-{films}"
+    fg_store, ox_store = work / f"fg-{films}", work / f"ox-{films}"
     for d in (fg_store, ox_store):
         shutil.rmtree(d, ignore_errors=True)
-    t = time.monotonic()
-    subprocess.run([str(bin_dir / "filmgraph"), "build", str(fg_store), "--data", str(data), "--validate", "false"], check=True, stdout=subprocess.DEVNULL)
-    fg_build = time.monotonic() - t
-    t = time.monotonic()
-    subprocess.run([str(bin_dir / "oxigraph"), "load", "--location", str(ox_store), "--file", str(data)], check=True, capture_output=True)
-    ox_build = time.monotonic() - t
-
-    fg_cmd = [str(bin_dir / "filmgraph"), "serve", "--store-path", str(fg_store), "--workers", str(args.workers), "--query-workers", str(args.query_workers)]
-    ports = [free_port() for _ in range(3)]
-    servers = [
-        Server("filmgraph", [*fg_cmd, "--port", str(ports[0])], f"http://127.0.0.1:{ports[0]}/sparql"),
-        Server("filmgraph-nocache", [*fg_cmd, "--port", str(ports[1]), "--result-cache-mb", "0"], f"http://127.0.0.1:{ports[1]}/sparql"),
-        Server("oxigraph", [str(bin_dir / "oxigraph"), "serve-read-only", "--location", str(ox_store), "--bind", f"127.0.0.1:{ports[2]}"], f"http://127.0.0.1:{ports[2]}/query"),
-    ]
-    mix = query_mix(films)
-    result: dict[str, object] = {"films": films, "triples": sum(1 for _ in data.open()), "build_s": {"filmgraph": fg_build, "oxigraph": ox_build}}
+    result: dict[str, Any] = {"films": films, "triples": sum(1 for _ in data.open(encoding="utf-8"))}
     try:
-        for s in servers:
+        with Timer() as fg_build:
+            subprocess.run([str(bin_dir / "filmgraph"), "build", str(fg_store), "--data", str(data), "--validate", "false"], check=True, stdout=subprocess.DEVNULL)
+        with Timer() as ox_build:
+            subprocess.run([str(bin_dir / "oxigraph"), "load", "--location", str(ox_store), "--file", str(data)], check=True, capture_output=True)
+        dumped = work / f"ox-dump-{films}.nt"
+        with Timer() as ox_dump:
+            subprocess.run([str(bin_dir / "oxigraph"), "dump", "--location", str(ox_store), "--file", str(dumped), "--graph", "default"], check=True, capture_output=True)
+        dumped.unlink()
+        result["build_s"] = {"filmgraph": fg_build.seconds, "oxigraph": ox_build.seconds}
+        result["disk_mb"] = {"filmgraph": du(fg_store) / 2**20, "filmgraph index": du(fg_store / "filmgraph-index.sqlite") / 2**20, "oxigraph": du(ox_store) / 2**20}
+        result["dump_s"] = {"oxigraph dump": ox_dump.seconds}
+        _serve_and_measure(films, args, bin_dir, fg_store, ox_store, result)
+    finally:
+        if not args.keep:
+            for d in (fg_store, ox_store):
+                shutil.rmtree(d, ignore_errors=True)
+            data.unlink(missing_ok=True)
+    if not args.keep:  # the servers' logs stay when a size fails, to say why
+        for log in work.glob("*.log"):
+            log.unlink()
+    return result
+
+
+def _serve_and_measure(films: int, args: argparse.Namespace, bin_dir: Path, fg_store: Path, ox_store: Path, result: dict[str, Any]) -> None:
+    ports = [free_port() for _ in range(4)]
+    fg = [str(bin_dir / "filmgraph"), "serve", "--workers", str(args.workers), "--query-workers", str(args.query_workers)]
+    ox_url = f"http://127.0.0.1:{ports[3]}/query"
+    logs = args.workdir
+    oxigraph = Server("oxigraph", [str(bin_dir / "oxigraph"), "serve-read-only", "--location", str(ox_store), "--bind", f"127.0.0.1:{ports[3]}"], ox_url, logs / "oxigraph.log")
+    servers = [
+        Server("filmgraph", [*fg, "--store-path", str(fg_store), "--port", str(ports[0])], f"http://127.0.0.1:{ports[0]}/sparql", logs / "filmgraph.log"),
+        Server("filmgraph-nocache", [*fg, "--store-path", str(fg_store), "--port", str(ports[1]), "--result-cache-mb", "0"], f"http://127.0.0.1:{ports[1]}/sparql", logs / "nocache.log"),
+    ]
+    if not args.no_remote:
+        servers.append(Server("filmgraph-remote", [*fg, "--store-url", ox_url, "--port", str(ports[2])], f"http://127.0.0.1:{ports[2]}/sparql", logs / "remote.log"))
+    servers.append(oxigraph)
+    sites = [s for s in servers if s.name in ("filmgraph", "filmgraph-remote")]
+    mix = query_mix(films)
+    try:
+        oxigraph.start()  # first: the remote filmgraph reads its site index from it at startup
+        for s in servers[:-1]:
             s.start()
         result["start_s"] = {s.name: s.start_s for s in servers}
         for s in servers:
-            latency(s.url, mix, 2)  # warm up both before measuring either
-        result["latency_ms"] = {s.name: latency(s.url, mix, args.repeats) for s in servers}
-        loads: dict[str, object] = {}
+            sparql_latency(s.url, mix, 1)  # warm up every server before measuring any
+        result["latency_ms"] = {s.name: sparql_latency(s.url, mix, args.repeats) for s in servers}
+        listing = listing_paths(films)
+        searches = [f"/search?{urlencode({'q': q})}" for q in search_texts(films)]
+        result["listing_ms"] = {s.name: page_latency(s.root, listing, args.repeats) for s in sites}
+        result["search_ms"] = {s.name: page_latency(s.root, searches, args.repeats) for s in sites}
+        naive = max(1, min(args.repeats, 3 if films >= 100_000 else args.repeats))
+        result["listing_ms"]["oxigraph (ORDER BY, OFFSET)"] = statistics.median(sparql_latency(ox_url, {"listing": naive_listing(films)}, naive).values())
+        result["search_ms"]["oxigraph (CONTAINS, LCASE)"] = statistics.median(
+            sparql_latency(ox_url, {q: naive_search(q) for q in search_texts(films)}, naive).values())
+        loads: dict[str, Any] = {}
         for mix_name, load_mix in (("repeated", mix), ("varied", varied_mix(films))):
             rounds: dict[str, list[dict[str, float]]] = {s.name: [] for s in servers}
             for _ in range(args.rounds):  # interleaved rounds: noise hits every server alike
                 for s in servers:
-                    rounds[s.name].append(load(s.url, load_mix, args.seconds, args.connections, workdir, films))
-            loads[mix_name] = {
-                name: {key: statistics.median(r[key] for r in runs) for key in ("rps", "p50", "p99", "errors", "non2xx")}
-                for name, runs in rounds.items()
-            }
+                    rounds[s.name].append(wrk_load(s.url, load_mix, args.seconds, args.connections, args.workdir, films))
+            loads[mix_name] = {name: {key: statistics.median(r[key] for r in runs) for key in ("rps", "p50", "p99", "errors", "non2xx")}
+                               for name, runs in rounds.items()}
         result["load"] = loads
-        result["rss_mb"] = {s.name: tree_rss(s.proc.pid) / 2**20 for s in servers if s.proc}
+        result["rss_mb"] = {s.name: s.rss() / 2**20 for s in servers}
+        for s in sites:
+            seconds, size = download_s(s.root + "/dumps/filmgraph.nt")
+            result["dump_s"][s.name] = seconds
+            result["dump_mb"] = size / 2**20
     finally:
         for s in servers:
             s.stop()
-    return result
 
 
-def report(results: list[dict[str, object]]) -> str:
-    """Markdown: load per mix and server with ratios to raw Oxigraph, then sequential latencies."""
+def _f(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    """Markdown tables: cost per size, load per mix with ratios to raw Oxigraph, and latency per query."""
     lines = [
-        "| films | triples | build s fg / ox | start s fg / ox | RSS MB fg / ox | mix | rps fg | rps fg no cache | rps oxigraph | ratio fg / no cache | p50 ms fg / nc / ox | p99 ms fg / nc / ox |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| films | triples | build s fg / ox | disk MB fg (index) / ox | start s fg / remote / ox | RSS MB fg / remote / ox "
+        "| listing ms fg / remote / ox naive | search ms fg / remote / ox naive | mix median ms fg / nc / remote / ox | dump s fg / remote / ox CLI |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
-        b, st, m = r["build_s"], r["start_s"], r["rss_mb"]  # type: ignore[index]
-        for mix_name, ld in r["load"].items():  # type: ignore[attr-defined]
-            fg, nc, ox = ld["filmgraph"], ld["filmgraph-nocache"], ld["oxigraph"]
-            lines.append(
-                f"| {r['films']} | {r['triples']} | {b['filmgraph']:.1f} / {b['oxigraph']:.1f} | {st['filmgraph']:.1f} / {st['oxigraph']:.1f} "  # type: ignore[index]
-                f"| {m['filmgraph']:.0f} / {m['oxigraph']:.0f} | {mix_name} | {fg['rps']:.0f} | {nc['rps']:.0f} | {ox['rps']:.0f} "  # type: ignore[index]
-                f"| {fg['rps'] / ox['rps']:.2f}x / {nc['rps'] / ox['rps']:.2f}x "
-                f"| {fg['p50']:.1f} / {nc['p50']:.1f} / {ox['p50']:.1f} | {fg['p99']:.1f} / {nc['p99']:.1f} / {ox['p99']:.1f} |"
-            )
-    lines += ["", "Median latency per query, sequential, ms (filmgraph without cache / oxigraph):", ""]
+        b, st, m, d, disk = r["build_s"], r["start_s"], r["rss_mb"], r["dump_s"], r["disk_mb"]
+        lat = {name: statistics.median(v.values()) for name, v in r["latency_ms"].items()}
+        li, se = r["listing_ms"], r["search_ms"]
+        naive_l = next(v for k, v in li.items() if k.startswith("oxigraph"))
+        naive_s = next(v for k, v in se.items() if k.startswith("oxigraph"))
+        lines.append(
+            f"| {r['films']:,} | {r['triples']:,} | {_f(b['filmgraph'])} / {_f(b['oxigraph'])} "
+            f"| {_f(disk['filmgraph'], 0)} ({_f(disk['filmgraph index'], 0)}) / {_f(disk['oxigraph'], 0)} "
+            f"| {_f(st['filmgraph'])} / {_f(st.get('filmgraph-remote'))} / {_f(st['oxigraph'])} "
+            f"| {_f(m['filmgraph'], 0)} / {_f(m.get('filmgraph-remote'), 0)} / {_f(m['oxigraph'], 0)} "
+            f"| {_f(li['filmgraph'])} / {_f(li.get('filmgraph-remote'))} / {_f(naive_l)} "
+            f"| {_f(se['filmgraph'])} / {_f(se.get('filmgraph-remote'))} / {_f(naive_s)} "
+            f"| {_f(lat['filmgraph'])} / {_f(lat['filmgraph-nocache'])} / {_f(lat.get('filmgraph-remote'))} / {_f(lat['oxigraph'])} "
+            f"| {_f(d.get('filmgraph'))} / {_f(d.get('filmgraph-remote'))} / {_f(d['oxigraph dump'])} |"
+        )
+    lines += [
+        "",
+        "| films | mix | rps fg | rps fg no cache | rps fg remote | rps oxigraph | fg / ox | no cache / ox | remote / ox | p50 ms fg / nc / remote / ox | p99 ms fg / nc / remote / ox |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in results:
-        lat = r["latency_ms"]  # type: ignore[index]
-        cells = ", ".join(f"{q} {lat['filmgraph-nocache'][q]:.1f} / {lat['oxigraph'][q]:.1f}" for q in lat["oxigraph"])  # type: ignore[index]
-        lines.append(f"- {r['films']} films: {cells}")
+        for mix_name, ld in r["load"].items():
+            fg, nc, ox = ld["filmgraph"], ld["filmgraph-nocache"], ld["oxigraph"]
+            rm = ld.get("filmgraph-remote")
+            lines.append(
+                f"| {r['films']:,} | {mix_name} | {fg['rps']:,.0f} | {nc['rps']:,.0f} | {_f(rm and rm['rps'], 0)} | {ox['rps']:,.0f} "
+                f"| {fg['rps'] / ox['rps']:.2f}x | {nc['rps'] / ox['rps']:.2f}x | {_f(rm and rm['rps'] / ox['rps'], 2)}x "
+                f"| {fg['p50']:.1f} / {nc['p50']:.1f} / {_f(rm and rm['p50'])} / {ox['p50']:.1f} "
+                f"| {fg['p99']:.1f} / {nc['p99']:.1f} / {_f(rm and rm['p99'])} / {ox['p99']:.1f} |"
+            )
+    lines += ["", "Median latency per query, sequential, ms (filmgraph without cache / filmgraph remote / oxigraph):", ""]
+    for r in results:
+        lat = r["latency_ms"]
+        cells = ", ".join(f"{q} {lat['filmgraph-nocache'][q]:.1f} / {_f(lat.get('filmgraph-remote', {}).get(q))} / {lat['oxigraph'][q]:.1f}" for q in lat["oxigraph"])
+        lines.append(f"- {r['films']:,} films: {cells}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="filmgraph vs raw Oxigraph, same run")
+    """Run the benchmark for each size; print the tables and write the figures as JSON."""
+    p = argparse.ArgumentParser(description="filmgraph (embedded, remote) vs raw Oxigraph, same run")
     p.add_argument("--sizes", default="1000,10000,100000", help="comma-separated numbers of films")
-    p.add_argument("--seconds", type=int, default=8, help="length of one wrk load round")
-    p.add_argument("--rounds", type=int, default=3, help="load rounds per server (median reported)")
+    p.add_argument("--seconds", type=int, default=5, help="length of one wrk load round")
+    p.add_argument("--rounds", type=int, default=2, help="load rounds per server and mix (median reported)")
     p.add_argument("--connections", type=int, default=8, help="concurrent connections of the load")
-    p.add_argument("--repeats", type=int, default=7, help="sequential runs per query for the latency median")
+    p.add_argument("--repeats", type=int, default=5, help="sequential runs per query or page for the latency medians")
     p.add_argument("--workers", type=int, default=2, help="filmgraph web workers")
     p.add_argument("--query-workers", type=int, default=2, help="filmgraph query workers per web worker")
+    p.add_argument("--no-remote", action="store_true", help="leave out filmgraph against the Oxigraph server")
+    p.add_argument("--keep", action="store_true", help="keep the generated data and stores (bench/data) after measuring")
     p.add_argument("--workdir", type=Path, default=HERE / "data")
     p.add_argument("--output", type=Path, default=HERE / "out" / "results.json")
     args = p.parse_args(argv)
     ensure_wrk()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     results = []
     for films in (int(x) for x in args.sizes.split(",")):
-        print(f"== {films} films", file=sys.stderr, flush=True)
-        results.append(bench_size(films, args, args.workdir))
+        print(f"== {films:,} films", file=sys.stderr, flush=True)
+        with Timer() as t:
+            results.append(bench_size(films, args))
+        results[-1]["bench_s"] = t.seconds
         print(report(results[-1:]), file=sys.stderr, flush=True)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2))
+        args.output.write_text(json.dumps(results, indent=2))
     print(report(results))
     return 0
 

@@ -1,7 +1,11 @@
 """The home page's model: what the dataset is, how honest it is (computed from the data), the films, the timeline.
 
-Every number on the home page is counted from the store with named queries or
-from the consistency rules' report; nothing is typed in. No Flask here.
+Every number on the home page is counted from the data (kept by the site index
+when the store was built, :mod:`filmgraph.index`) or from the consistency
+rules' report; nothing is typed in. Whatever the size of the data, the page
+reads the first ``HOME_RECORDS`` records of the list (named queries with the
+record bound) and draws at most ``TIMELINE_FILMS`` real films and
+``TIMELINE_MISSIONS`` missions. No Flask here.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode
 
-from . import timeline
+from . import search, timeline
 from .graphview import Value, bcp47, format_date
+from .index import SiteIndex
 from .iris import local_path
 from .namespaces import prefixes
 from .claimview import ASSESSMENT_WORDS
@@ -37,6 +42,14 @@ class RecordRow:
     impossible: int = 0
 
 
+HOME_RECORDS = 20
+"""Records of the list shown on the home page (in list order; the film list has them all)."""
+
+TIMELINE_FILMS = 100
+TIMELINE_MISSIONS = 100
+"""Most real films and missions the timeline draws (the earliest)."""
+
+
 @dataclass
 class Home:
     """Everything the home template renders."""
@@ -49,6 +62,7 @@ class Home:
     suspicious: int
     rules: int
     timeline_svg: str
+    total_records: int = 0
 
 
 def _text(term: object) -> str | None:
@@ -59,7 +73,7 @@ def _local(iri: str | None, ns: str) -> str:
     return iri[len(ns):] if iri and iri.startswith(ns) else ""
 
 
-def build(query: QueryService, report: Report, root: str = "") -> Home:
+def build(query: QueryService, index: SiteIndex, report: Report, root: str = "") -> Home:
     """Count, list and draw the dataset for the home page."""
     base = query.store.base_iri
     fg = prefixes(base)["fg"]
@@ -67,8 +81,10 @@ def build(query: QueryService, report: Report, root: str = "") -> Home:
     def path(iri: str) -> str | None:
         return local_path(iri, base, root)
 
+    shown = [item.iri for item in search.by_position(index, base, HOME_RECORDS) if "fg:FilmRecord" in item.types]
+    rows = [row for iri in shown for row in query.select("home-records", {"record": NamedNode(iri)})]
     records: dict[str, RecordRow] = {}
-    for row in query.select("home-records"):
+    for row in rows:
         iri = row["record"].value  # type: ignore[union-attr]
         if iri in records:
             continue
@@ -92,56 +108,55 @@ def build(query: QueryService, report: Report, root: str = "") -> Home:
 
     errors = report.errors
     claim_record: dict[str, str] = {}
-    totals: Counter[str] = Counter()
-    claim_rows = query.select("home-claims")
-    for row in claim_rows:
-        claim, record = _text(row.get("claim")), _text(row.get("record"))
-        if claim is None or claim in claim_record:
-            continue
-        claim_record[claim] = record or ""
-        css = ASSESSMENT_WORDS.get(_local(_text(row.get("assessment")), fg), ("unassessed", ""))[0]
-        totals[css] += 1
-        if record in records:
-            records[record].assessments[css] += 1
+    for iri in records:
+        for row in query.select("home-record-claims", {"record": NamedNode(iri)}):
+            claim = _text(row.get("claim"))
+            if claim is None or claim in claim_record:
+                continue
+            claim_record[claim] = iri
+            css = ASSESSMENT_WORDS.get(_local(_text(row.get("assessment")), fg), ("unassessed", ""))[0]
+            records[iri].assessments[css] += 1
     for finding in errors:
         record = claim_record.get(finding.concerns, finding.concerns)
         if record in records:
             records[record].impossible += 1
 
-    status_counts = Counter(r.status for r in records.values())
-    statuses = [(css, label, status_counts[css]) for css, label, _ in STATUS_WORDS.values()]
-    assessments = [(css, label, totals[css]) for css, label in ASSESSMENT_WORDS.values()]
-    svg = _timeline(query, report, list(records.values()), claim_record, path)
+    status_counts = index.counts("status:")
+    assessment_counts = index.counts("assessment:")
+    statuses = [(css, label, status_counts.get(local, 0)) for local, (css, label, _) in STATUS_WORDS.items()]
+    assessments = [(css, label, assessment_counts.get(local, 0)) for local, (css, label) in ASSESSMENT_WORDS.items()]
+    svg = _timeline(query, index, report, list(records.values()), claim_record, path)
     return Home(
         records=sorted(records.values(), key=lambda r: (int(r.position) if r.position and r.position.isdigit() else 999, r.record.text)),
         statuses=statuses,
         assessments=assessments,
-        claims=len(claim_record),
+        claims=index.count("type:fg:Claim"),
         impossible=len(errors),
         suspicious=len(report.warnings),
         rules=len(report.rules),
         timeline_svg=svg,
+        total_records=index.count("type:fg:FilmRecord"),
     )
 
 
-def _timeline(query: QueryService, report: Report, records: list[RecordRow], claim_record: dict[str, str], to_path: Callable[[str], str | None]) -> str:
+def _timeline(query: QueryService, index: SiteIndex, report: Report, records: list[RecordRow], claim_record: dict[str, str],
+              to_path: Callable[[str], str | None]) -> str:
     """Marks for records (listed year), real films, missions and the things impossible claims point at."""
+    base = query.store.base_iri
     marks: dict[str, timeline.Mark] = {}
     for r in records:
         if r.year and r.year[:4].isdigit() and r.record.iri:
             classes = ("status-" + r.status,) + (("impossible",) if r.impossible else ()) + (("contradicted",) if r.assessments["contradicted"] else ())
             note = f"listed as {r.year}; {r.status_label.lower()}"
             marks[r.record.iri] = timeline.Mark(r.record.iri, "record", r.record.text, r.year, r.record.href, classes, note, r.record.lang)
-    for row in query.select("home-films"):
-        iri, date = _text(row.get("film")), _text(row.get("date"))
-        if iri and date and date[:4].isdigit() and iri not in marks:
-            name = row.get("name")
-            lang = bcp47(name.language) if isinstance(name, Literal) and name.language else None
-            marks[iri] = timeline.Mark(iri, "film", _text(name) or iri, date, to_path(iri), (), None, lang)
-    for row in query.select("home-missions"):
-        iri, date = _text(row.get("mission")), _text(row.get("date"))
-        if iri and date and date[:4].isdigit() and iri not in marks:
-            marks[iri] = timeline.Mark(iri, "mission", _text(row.get("name")) or iri, date, to_path(iri))
+    for item, date in search.by_date(index, base, "fg:Film", TIMELINE_FILMS):
+        if date[:4].isdigit() and item.iri not in marks:
+            lang = bcp47(item.lang) if item.lang else None
+            marks[item.iri] = timeline.Mark(item.iri, "film", item.label or item.iri, date, to_path(item.iri), (), None, lang)
+    missions = search.by_date(index, base, "fg:SpaceMission", TIMELINE_MISSIONS) + search.by_date(index, base, "fg:Programme", TIMELINE_MISSIONS)
+    for item, date in sorted(missions, key=lambda m: (m[1], m[0].iri))[:TIMELINE_MISSIONS]:
+        if date[:4].isdigit() and item.iri not in marks:
+            marks[item.iri] = timeline.Mark(item.iri, "mission", item.label or item.iri, date, to_path(item.iri))
     conflicts = []
     for finding in report.errors:
         record = claim_record.get(finding.concerns)

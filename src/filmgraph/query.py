@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from . import formats as F
-from .errors import PayloadTooLarge, QueryRefused
+from .errors import BadQuery, PayloadTooLarge, QueryRefused
 from .execute import Job, run_job
 from .namespaces import prefixes
 from .negotiate import choose
@@ -73,6 +73,11 @@ class QueryService:
                 limit="max_query_length",
             )
         found = shape(text)
+        if found.nesting > self.settings.max_query_nesting:
+            raise BadQuery(
+                f"query nests {found.nesting} levels deep, over the limit of {self.settings.max_query_nesting} (setting max_query_nesting)",
+                limit="max_query_nesting",
+            )
         check_services(found, self.settings.service_allow)
         offered = F.GRAPHS if found.returns_graph else F.RESULTS
         return Prepared(text, found, choose(accept, offered, overrides))
@@ -113,9 +118,9 @@ class QueryService:
         with self._pool_lock:
             # Created lazily and per process: a forked web worker must not share its parent's pipes.
             if self._pool is None or self._pool_pid != os.getpid():
-                from .workers import WorkerPool
+                from .workers import WorkerPool, stack_for
 
-                self._pool = WorkerPool(str(path), self.settings.query_workers, self.settings.query_timeout)
+                self._pool = WorkerPool(str(path), self.settings.query_workers, self.settings.query_timeout, stack_for(self.settings.max_query_length))
                 self._pool_pid = os.getpid()
             return self._pool
 

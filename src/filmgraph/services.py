@@ -2,31 +2,84 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from .errors import Unavailable
 from .query import QueryService
 from .settings import Settings
 from .store import Store
 
+if TYPE_CHECKING:
+    from .index import SiteIndex
+
 
 @dataclass
 class Services:
-    """Everything a view or command needs: settings, the store, the query service."""
+    """Everything a view or command needs: settings, the store, the query service, the site index."""
 
     settings: Settings
     store: Store
     query: QueryService
+    _index: SiteIndex | None = field(default=None, repr=False)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
-        """Open (or take) the store the settings describe and wrap it in the services."""
+        """Open (or take) the store the settings describe and wrap it in the services.
+
+        A site opened from the settings has its index at once (a remote store's is
+        built now, before web workers fork, so they share one file); a store handed
+        in gets its index on first use.
+        """
+        opened = store is None
         if store is None:
             store = _open(settings)
-        return cls(settings, store, QueryService(store, settings))
+        services = cls(settings, store, QueryService(store, settings))
+        if opened:
+            try:
+                services.index  # noqa: B018  (built or opened now, not in every worker)
+            except Unavailable as exc:  # a remote store that is down: start anyway (503s, not ready), index on first use
+                print(f"filmgraph: the site index waits for the store: {exc.message}", file=sys.stderr)
+        return services
+
+    @property
+    def index(self) -> SiteIndex:
+        """The site index: the pre-built store's own, else built once from the store into a temporary file."""
+        if self._index is None:
+            with self._index_lock:
+                if self._index is None:
+                    own = getattr(self.store, "index", None)
+                    if own is None:
+                        from .index import SiteIndex
+
+                        started = time.monotonic()
+                        own = SiteIndex.build_temporary(_indexing(self.store), len(self.store))
+                        if self.settings.store_url:
+                            print(f"filmgraph: indexed the remote store in {time.monotonic() - started:.1f} s", file=sys.stderr)
+                    self._index = own
+        return self._index
 
     def close(self) -> None:
         """Stop workers and release the store."""
         self.query.close()
+
+
+INDEX_QUERY_TIMEOUT = 600.0
+"""Seconds one paged query may take while a remote store is indexed (a page sorts the whole property)."""
+
+
+def _indexing(store: Store) -> Store:
+    """The store to read the site index from: a remote one with a time limit for whole-store pages, not the clients' limit."""
+    endpoint = getattr(store, "endpoint", None)
+    if endpoint is None:
+        return store
+    from .store.remote import RemoteStore
+
+    return RemoteStore(endpoint, store.base_iri, timeout=max(INDEX_QUERY_TIMEOUT, getattr(store, "timeout", 0.0)))
 
 
 def _open(settings: Settings) -> Store:

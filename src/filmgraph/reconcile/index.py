@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -102,14 +102,34 @@ def select(store: Store, name: str, bindings: Mapping[str, NamedNode | Literal] 
 
 def read_entries(store: Store) -> dict[str, Entry]:
     """Read every matchable entity of the store, by id."""
+    entries = _entries(store, select(store, "reconcile-entities"), select(store, "reconcile-facts"))
+    for entry in entries.values():
+        entry.description = describe(entry, entries, store.base_iri)
+    return entries
+
+
+def read_some(store: Store, iris: Iterable[str]) -> dict[str, Entry]:
+    """Read the matchable entities among some IRIs (one bound query each), by id, without their descriptions."""
+    type_rows: list[Row] = []
+    fact_rows: list[Row] = []
+    for iri in dict.fromkeys(iris):
+        bindings = {"entity": NamedNode(iri)}
+        found = select(store, "reconcile-entities", bindings)
+        if found:
+            type_rows += found
+            fact_rows += select(store, "reconcile-facts", bindings)
+    return _entries(store, type_rows, fact_rows)
+
+
+def _entries(store: Store, type_rows: Iterable[Row], fact_rows: Iterable[Row]) -> dict[str, Entry]:
     base = store.base_iri
     # Each class maps to its narrowest type; the grouping type "film" is never an entity's own.
     by_class = {class_iri(c, base): t.id for t in TYPES if t.id != "film" for c in t.classes}
     types: dict[str, set[str]] = defaultdict(set)
-    for row in select(store, "reconcile-entities"):
+    for row in type_rows:
         types[row["entity"].value].add(by_class[row["class"].value])
     facts: dict[str, dict[str, list[Value]]] = defaultdict(lambda: defaultdict(list))
-    for row in select(store, "reconcile-facts"):
+    for row in fact_rows:
         term, name = row["value"], row.get("valueName")
         value = Value(
             term.value,
@@ -125,8 +145,6 @@ def read_entries(store: Store) -> dict[str, Entry]:
         local = iri[len(base):] if iri.startswith(base) else iri
         ordered = tuple(t.id for t in TYPES if t.id in kinds)
         entries[local] = Entry(local, iri, ordered, {k: tuple(sorted(v, key=_order)) for k, v in facts[iri].items()})
-    for entry in entries.values():
-        entry.description = describe(entry, entries, base)
     return entries
 
 

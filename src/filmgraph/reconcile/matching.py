@@ -47,23 +47,30 @@ _LOOSE = (
 _TRAILING_YEAR = re.compile(r"^(.*?)\s*[\(\[]\s*(\d{4})\s*[\)\]]\s*$")
 
 
+_TRANSLITERATE = str.maketrans({**_LATIN_EXTRA, **_CYRILLIC})
+
+
 def plain_key(text: str) -> str:
     """Transliterate, strip accents, fold case, drop punctuation: ``Небо зовёт!`` -> ``nebo zovyot``."""
-    out = []
-    for ch in text.casefold():
-        out.append(_CYRILLIC[ch] if ch in _CYRILLIC else _LATIN_EXTRA.get(ch, ch))
-    folded = unicodedata.normalize("NFKD", "".join(out))
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    folded = text.casefold().translate(_TRANSLITERATE)
+    if not folded.isascii():  # ASCII has nothing to decompose (the site index keys millions of labels)
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
     folded = _APOSTROPHES.sub("", folded)
     return _NON_WORD.sub(" ", folded).strip()
 
 
-def loose_key(text: str) -> str:
-    """The plain key with transliteration variants folded (``zovyot``, ``zovet`` -> ``zovet``)."""
-    key = plain_key(text)
+def loosen(plain: str) -> str:
+    """Fold the transliteration variants of a plain key (what :func:`loose_key` does after :func:`plain_key`)."""
+    key = plain
     for pattern, repl in _LOOSE:
         key = pattern.sub(repl, key)
     return key.strip()
+
+
+def loose_key(text: str) -> str:
+    """The plain key with transliteration variants folded (``zovyot``, ``zovet`` -> ``zovet``)."""
+    return loosen(plain_key(text))
 
 
 def split_year(text: str) -> tuple[str, int | None]:

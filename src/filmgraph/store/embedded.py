@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
+import uuid
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +17,42 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import InvalidData
+from ..index import INDEX_FILE, SiteIndex, build_index
 from ..settings import DEFAULT_BASE, Settings
 from .base import Bindings, Row
 from .loader import bulk_load_file, read_all, rebase, validate
 
 MARKER = "filmgraph-store.json"
+
+
+def _build_index(store: EmbeddedStore, settings: Settings, path: Path, build_id: str, triples: int) -> None:
+    report = None
+    if settings.index_rules:
+        from ..rules import run_rules
+
+        report = run_rules(store)
+    build_index(store, path, build_id, triples, report, MARKER)
+
+
+def _checksums(path: Path) -> dict[str, str]:
+    """SHA-256 of every file of a built store (not its lock and logs, which RocksDB may rewrite)."""
+    out = {}
+    for f in sorted(path.iterdir()):
+        if f.is_file() and f.name != MARKER and f.name != "LOCK" and not f.name.startswith("LOG"):
+            with f.open("rb") as fh:
+                out[f.name] = hashlib.file_digest(fh, "sha256").hexdigest()
+    return out
+
+
+def _verify(path: Path, checksums: dict[str, str]) -> None:
+    """Refuse a store whose files are not the ones built (a garbled block would only fail mid-query)."""
+    for name, digest in checksums.items():
+        f = path / name
+        if not f.is_file():
+            raise InvalidData(f"{f}: missing from the store; rebuild it with 'filmgraph build'", file=str(f))
+        with f.open("rb") as fh:
+            if hashlib.file_digest(fh, "sha256").hexdigest() != digest:
+                raise InvalidData(f"{f}: corrupt (it differs from the file built); rebuild the store with 'filmgraph build'", file=str(f))
 
 
 def _subs(bindings: Bindings | None) -> dict[ox.Variable, object] | None:
@@ -43,6 +77,8 @@ class EmbeddedStore:
         self.path = path
         self._count: int | None = None
         self._pid = os.getpid()
+        self.index: SiteIndex | None = None
+        """The site index built with this store (None: in memory, or built by an older filmgraph)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, path: Path | None = None) -> EmbeddedStore:
@@ -90,19 +126,32 @@ class EmbeddedStore:
             for g, triples in named.items():
                 quads.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for t in triples)
             store.bulk_extend(quads)
-        if path is not None:
-            store.flush()
-            store.optimize()
-            marker = {
-                "base_iri": settings.base_iri,
-                "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "files": [str(p) for p in files],
-                "triples": len(store),
-            }
-            (path / MARKER).write_text(json.dumps(marker, indent=2))
-            del store  # close the writer: from now on every process opens it read-only
-            store = ox.Store.read_only(str(path))
-        return cls(store, settings.base_iri, path)
+        if path is None:
+            return cls(store, settings.base_iri)
+        store.flush()
+        store.optimize()
+        build_id = uuid.uuid4().hex
+        # len() counts the named graphs' quads too; only the default graph is the dataset.
+        triples = len(store) if not extra else sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        try:
+            # The site index is read from the store it describes, in the same build step.
+            _build_index(cls(store, settings.base_iri, path), settings, path / INDEX_FILE, build_id, triples)
+        except BaseException:
+            del store
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        del store  # close the writer: from now on every process opens it read-only
+        marker = {
+            "base_iri": settings.base_iri,
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "files": [str(p) for p in files],
+            "triples": triples,
+            "build_id": build_id,
+            "index": INDEX_FILE,
+            "checksums": _checksums(path),
+        }
+        (path / MARKER).write_text(json.dumps(marker, indent=2))
+        return cls.open(path)
 
     @classmethod
     def open(cls, path: Path) -> EmbeddedStore:
@@ -112,10 +161,21 @@ class EmbeddedStore:
             raise InvalidData(f"{path}: not a filmgraph store (no {MARKER}; build one with 'filmgraph build')", file=str(path))
         try:
             meta = json.loads(marker.read_text())
+            _verify(path, meta["checksums"] if "checksums" in meta else {})
             store = ox.Store.read_only(str(path))
-        except (OSError, ValueError) as exc:
-            raise InvalidData(f"{path}: the store cannot be opened: {exc}", file=str(path)) from exc
-        return cls(store, meta["base_iri"], path)
+            meta["base_iri"]
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError
+            detail = f"{MARKER} has no {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise InvalidData(f"{path}: the store cannot be opened: {detail}", file=str(path)) from exc
+        opened = cls(store, meta["base_iri"], path)
+        if isinstance(meta.get("triples"), int):
+            opened._count = meta["triples"]
+        index_file = path / meta.get("index", INDEX_FILE)
+        if index_file.is_file():
+            opened.index = SiteIndex.open(index_file, str(meta.get("build_id", "")), marker)
+        else:
+            print(f"filmgraph: {path} has no site index (built by an older filmgraph); building a temporary one", file=sys.stderr)
+        return opened
 
     @classmethod
     def temporary_copy(cls, settings: Settings) -> EmbeddedStore:

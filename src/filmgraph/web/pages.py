@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
 from .. import describe, formats as F, home as home_model, iris, listing
 from ..cache import Once
-from ..errors import NotFound
+from ..errors import BadRequest, NotFound
 from ..negotiate import choose
 from ..page import resource_page
 from ..rules import Report, run_rules
@@ -33,6 +34,8 @@ bp = Blueprint("pages", __name__)
 
 KIND = "any(" + ", ".join(iris.KINDS) + ")"
 FORMAT_PARAMS = ("format",)
+LISTING_FORMATS = (F.HTML, F.JSON, *F.DOCUMENTS[1:])
+"""A collection page: HTML, plain JSON, or the page's members as RDF."""
 
 
 # -- values computed once per process (the store is read-only) -----------------------
@@ -46,9 +49,13 @@ def _once(name: str, make: Callable[[], object]) -> object:
 
 
 def consistency_report() -> Report:
-    """The rules' report over the store, computed once per process."""
-    store = services().store
-    return _once("report", lambda: run_rules(store))  # type: ignore[return-value]
+    """The rules' report: kept in the site index by the build, else computed once per process."""
+    svc = services()
+
+    def make() -> Report:
+        return svc.index.report() or run_rules(svc.store)
+
+    return _once("report", make)  # type: ignore[return-value]
 
 
 def term_labels() -> dict[str, str]:
@@ -101,7 +108,8 @@ def _resolve(kind: str, id: str) -> describe.Resource:
         return describe.resolve(query, kind, id, _root())
     except NotFound as err:
         if iris.valid_id(id):
-            err.context["suggestions"] = [iris.document_path(kind, i, "html", _root()) for i in listing.suggestions(query, kind, id)]
+            found = listing.suggestions(services().index, query.store.base_iri, kind, id)
+            err.context["suggestions"] = [iris.document_path(kind, i, "html", _root()) for i in found]
         raise
 
 
@@ -116,22 +124,65 @@ def home() -> Response:
     root = _root()
 
     def make() -> bytes:
-        model = home_model.build(svc.query, consistency_report(), root)
-        return render_template("home.html", home=model, triples=len(svc.store), kinds=listing.TITLES).encode("utf-8")
+        model = home_model.build(svc.query, svc.index, consistency_report(), root)
+        return render_template("home.html", home=model, triples=svc.index.triples, kinds=listing.TITLES).encode("utf-8")
 
     return _document(_once(f"home {root}", make), F.HTML)  # type: ignore[arg-type]
 
 
+def _page_args(kind: str) -> dict[str, object]:
+    """The paging and filter parameters of a collection page: ``after`` (an id), ``year``, ``type``."""
+    year = request.args.get("year") or None
+    if year is not None and not (year.lstrip("-").isdigit() and len(year) <= 6):
+        raise BadRequest(f"year={year[:20]!r} is not a year", parameter="year")
+    return {
+        "after": request.args.get("after") or None,
+        "year": int(year) if year is not None else None,
+        "type_name": request.args.get("type") or None,
+    }
+
+
 @bp.route(f"/<{KIND}:kind>/")
 def collection(kind: str) -> Response:
-    """A kind's list of resources: HTML, or the collection as RDF."""
-    fmt = _negotiate()
-    alternates = [(f"{_root()}/{kind}/?format={f.aliases[0]}", f) for f in F.DOCUMENTS if f is not fmt]
-    query = services().query
-    if fmt is not F.HTML:
-        return _document(F.serialize_graph(listing.listing_graph(query, kind), fmt, query.store.base_iri), fmt, _links(alternates))
-    html = render_template("collection.html", listing=listing.listing(query, kind, _root()), alternates=alternates, kinds=listing.TITLES)
-    return _document(html.encode("utf-8"), F.HTML, _links(alternates))
+    """A page of a kind's resources, sorted by label (``?after=id`` for the next): HTML, JSON, or RDF."""
+    fmt = _negotiate(LISTING_FORMATS)
+    args = _page_args(kind)
+    svc = services()
+    query, base, root = svc.query, svc.query.store.base_iri, _root()
+    keep = {"year": args["year"], "type": args["type_name"], "after": args["after"]}
+    alternates = [(listing.page_href(kind, root, **keep, format=f.aliases[0]), f) for f in LISTING_FORMATS if f is not fmt]
+    given = {"format": request.args["format"]} if request.args.get("format") else {}
+    page = listing.listing(query, svc.index, kind, root, extra=given, **args)  # type: ignore[arg-type]
+    link = _links(alternates)
+    if page.next_href:
+        link += f', <{page.next_href}>; rel="next"'
+    if page.first_href:
+        link += f', <{page.first_href}>; rel="first"'
+    if fmt is F.JSON:
+        body = jsonify(listing.listing_json(page, base)).get_data()
+    elif fmt is not F.HTML:
+        body = F.serialize_graph(listing.listing_graph(query, svc.index, kind, **args), fmt, base)  # type: ignore[arg-type]
+    else:
+        body = render_template("collection.html", listing=page, alternates=alternates, kinds=listing.TITLES).encode("utf-8")
+    return _document(body, fmt, link)
+
+
+@bp.route("/search")
+def search() -> Response:
+    """Search the titles and names of every resource, in any script (``?q=``, ``&kind=film``): HTML or JSON."""
+    fmt = _negotiate((F.HTML, F.JSON))
+    text = request.args.get("q", "").strip()
+    kind = request.args.get("kind") or None
+    svc = services()
+    base = svc.query.store.base_iri
+    results = listing.found(svc.index, base, text, kind, _root()) if text else listing.Found(text, kind, [], False)
+    alternates = [(f"{_root()}/search?" + urlencode({k: v for k, v in (("q", text), ("kind", kind), ("format", f.aliases[0])) if v}), f)
+                  for f in (F.HTML, F.JSON) if f is not fmt]
+    if fmt is F.JSON:
+        body = jsonify(listing.search_json(results, base)).get_data()
+    else:
+        body = render_template("search.html", results=results, alternates=alternates, kinds=listing.TITLES).encode("utf-8")
+    return _document(body, fmt, _links(alternates))
 
 
 @bp.route(f"/<{KIND}:kind>/<name>")
@@ -163,9 +214,18 @@ def _resource_document(kind: str, id: str, extension: str) -> Response:
         return _document(F.serialize_graph(describe.document_graph(query, found.iri), fmt, query.store.base_iri), fmt, link)
     page_url = request.host_url.rstrip("/") + iris.document_path(kind, id, "html", _root())
     page, schema = resource_page(query, found, term_labels(), consistency_report().findings, page_url, _root())
+    films = _films_of_year(id) if kind == "year" else None
     html = render_template("resource.html", page=page, jsonld=script_json(schema) if schema else None,
-                           alternates=alternates, kinds=listing.TITLES)
+                           alternates=alternates, kinds=listing.TITLES, year_films=films)
     return _document(html.encode("utf-8"), fmt, link)
+
+
+def _films_of_year(id: str) -> listing.Listing | None:
+    """The first page of the films of a year (from the site index), for the year's page."""
+    if not id.isdigit():
+        return None
+    svc = services()
+    return listing.listing(svc.query, svc.index, "film", _root(), year=int(id))
 
 
 def init_app(app: Flask) -> None:
