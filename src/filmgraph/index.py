@@ -34,7 +34,6 @@ import threading
 import time
 import urllib.request
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +43,7 @@ from pyoxigraph import Literal, NamedNode
 from . import iris
 from .errors import InvalidData
 from .namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
+from .owned import remove_with
 from .query import prefixed_query
 from .reconcile.matching import loosen, plain_key
 from .store import Bindings, Store, Term
@@ -428,7 +428,7 @@ class SiteIndex:
             raise
         index = cls.open(path, build_id)
         index.temporary = True
-        weakref.finalize(index, shutil.rmtree, str(folder), True)
+        remove_with(index, folder)
         return index
 
     def connection(self) -> sqlite3.Connection:

@@ -10,13 +10,13 @@ import sys
 import tempfile
 import time
 import uuid
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..errors import InvalidData
+from ..owned import remove_with
 from ..index import INDEX_FILE, SiteIndex, build_index
 from ..settings import DEFAULT_BASE, Settings
 from .base import Bindings, Row
@@ -59,13 +59,6 @@ def _subs(bindings: Bindings | None) -> dict[ox.Variable, object] | None:
     if not bindings:
         return None
     return {ox.Variable(k): v for k, v in bindings.items()}
-
-
-def _remove_in_owner(path: str, owner: int) -> None:
-    # Forked web workers inherit this finalizer; only the process that built the copy may remove it,
-    # or a recycled worker would delete the store under everyone else.
-    if os.getpid() == owner:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 class EmbeddedStore:
@@ -183,7 +176,7 @@ class EmbeddedStore:
         tmp = Path(tempfile.mkdtemp(prefix="filmgraph-store-"))
         shutil.rmtree(tmp)
         store = cls.build(settings, tmp)
-        weakref.finalize(store, _remove_in_owner, str(tmp), os.getpid())
+        remove_with(store, tmp)
         return store
 
     @property
