@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
 
 from gunicorn.app.base import BaseApplication
@@ -12,6 +14,7 @@ from .settings import Settings
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.site: object | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -26,11 +29,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         self.cfg.set("preload_app", True)
         self.cfg.set("limit_request_line", min(8190, max(4094, s.max_query_length * 3)))
         self.cfg.set("accesslog", "-")
+        self.cfg.set("worker_exit", _worker_exit)
 
     def load(self) -> object:
         from .web import create_app
 
         app = create_app(self.settings)
+        self.site = app
         # Said once the site is built: a data fault stops startup before anything listens.
         s = self.settings
         print(f"filmgraph: serving {s.base_iri} on http://{s.host}:{s.port}/", file=sys.stderr)
@@ -39,4 +44,28 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 def serve(settings: Settings) -> None:
     """Build the store, then serve until stopped."""
-    _Gunicorn(settings).run()
+    server = _Gunicorn(settings)
+    try:
+        server.run()
+    finally:
+        # Release the store while the interpreter is whole: RocksDB torn down during
+        # interpreter exit aborts the process ("terminate called after throwing ...").
+        if server.site is not None:
+            _release(server.site)
+            server.site = None
+
+
+def _release(app: object) -> None:
+    """Stop the query workers and drop the store of an app, then collect."""
+    services = app.extensions["filmgraph"]  # type: ignore[attr-defined]
+    services.close()
+    services.store.close()
+    gc.collect()
+
+
+def _worker_exit(arbiter: object, worker: object) -> None:
+    # A web worker has nothing to clean up (temporary folders belong to the master), and tearing
+    # down the store it inherited across fork() aborts the interpreter; leave at once, cleanly.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
