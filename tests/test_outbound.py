@@ -16,9 +16,10 @@ from filmgraph.web import create_app
 
 
 class Listener:
-    """A TCP listener on loopback that counts connections and answers an empty SPARQL result."""
+    """A TCP listener on loopback that counts connections and answers an empty SPARQL result (or ``status``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: str = "200 OK") -> None:
+        self.status = status
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -40,7 +41,7 @@ class Listener:
                 conn.settimeout(1)
                 conn.recv(65536)
                 body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+                conn.sendall(b"HTTP/1.1 " + self.status.encode() + b"\r\nContent-Type: application/sparql-results+json\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
             except OSError:
                 pass
             finally:
@@ -94,3 +95,48 @@ def test_an_allow_listed_service_is_called_so_the_listener_can_see_hits(serve_ap
     assert r.status_code == 200, r.text
     assert listener.hits >= 1
     services.close()
+
+
+def test_an_allow_listed_service_answers_are_not_cached(serve_app, tmp_path, listener: Listener) -> None:
+    """The result cache holds only this store's answers: each SERVICE query goes out again."""
+    settings = Settings(service_allow=(listener.url,), query_timeout=10)
+    assert settings.result_cache_mb > 0
+    services = Services.build(settings, EmbeddedStore.build(settings, tmp_path / "s"))
+    server = serve_app(create_app(settings, services))
+    query = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
+    for expected in (1, 2):
+        r = requests.get(server.url + "/sparql", params={"query": query}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert listener.hits == expected
+    services.close()
+
+
+@pytest.mark.parametrize("status", ["500 Internal Server Error", "404 Not Found"])
+def test_a_failing_allow_listed_service_is_a_bad_gateway(serve_app, tmp_path, status: str) -> None:
+    """The remote's failure is a 502 naming the SERVICE, not a 500 of ours; the endpoint goes on answering."""
+    failing = Listener(status)
+    try:
+        settings = Settings(service_allow=(failing.url,), query_timeout=10)
+        services = Services.build(settings, EmbeddedStore.build(settings, tmp_path / "s"))
+        server = serve_app(create_app(settings, services))
+        r = requests.get(server.url + "/sparql", params={"query": f"SELECT * WHERE {{ SERVICE <{failing.url}> {{ ?s ?p ?o }} }}"},
+                         headers={"Accept": "application/json"}, timeout=30)
+        assert r.status_code == 502, r.text
+        assert failing.hits == 1
+        assert r.json()["error"] == "Bad gateway" and failing.url in r.json()["message"]
+        assert requests.get(server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30).json()["boolean"] is True
+        services.close()
+    finally:
+        failing.close()
+
+
+def test_an_unreachable_allow_listed_service_is_a_bad_gateway(serve_app, tmp_path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/sparql"  # bound, never listening: connection refused
+        settings = Settings(service_allow=(closed,), query_timeout=10)
+        services = Services.build(settings, EmbeddedStore.build(settings, tmp_path / "s"))
+        server = serve_app(create_app(settings, services))
+        r = requests.get(server.url + "/sparql", params={"query": f"ASK {{ SERVICE <{closed}> {{ ?s ?p ?o }} }}"}, timeout=30)
+        assert r.status_code == 502, r.text
+        services.close()

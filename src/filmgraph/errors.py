@@ -109,6 +109,13 @@ class QueryTimeout(FilmgraphError):
     title = "Query time limit reached"
 
 
+class BadGateway(FilmgraphError):
+    """A remote SPARQL service that a query calls (an allow-listed SERVICE) failed or answered wrongly."""
+
+    status = 502
+    title = "Bad gateway"
+
+
 class Unavailable(FilmgraphError):
     """A backend (remote store, query workers) is not available."""
 

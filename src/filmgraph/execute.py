@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from . import formats as F
-from .errors import BadQuery, BadRequest, FilmgraphError
+from .errors import BadGateway, BadQuery, BadRequest, FilmgraphError
 from .results import Rendered, rows_capped, triples_capped, write_ask, write_graph, write_select
 
 FORMATS_BY_NAME = {f.name: f for f in (*F.RESULTS, *F.GRAPHS)}
@@ -28,6 +28,8 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     query_base: str | None = None
+    services: tuple[str, ...] = ()
+    """The allow-listed SERVICE endpoints the query calls: their failures are the remote's (502), and their answers are not cached."""
 
 
 def run_job(store: ox.Store, job: Job) -> Rendered:
@@ -52,6 +54,8 @@ def run_job(store: ox.Store, job: Job) -> Rendered:
     except (ValueError, TypeError) as exc:
         raise BadQuery(f"query cannot be evaluated on this dataset: {exc}") from None
     except OSError as exc:
+        if job.services:  # pyoxigraph reports a failed SERVICE call (refused, HTTP error, bad answer) as OSError
+            raise BadGateway(f"SERVICE {', '.join(job.services)} failed: {exc}", services=list(job.services)) from None
         raise FilmgraphError(f"store error while evaluating the query: {exc}") from None
 
 

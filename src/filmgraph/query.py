@@ -92,14 +92,16 @@ class QueryService:
             dataset.default_graphs,
             dataset.named_graphs,
             base,
+            prepared.shape.services,
         )
-        if self.cache is not None:
+        cache = None if job.services else self.cache  # another server's answers may change
+        if cache is not None:
             cached = self.cache.get(job)
             if cached is not None:
                 return cached
         rendered = self._execute(job)
-        if self.cache is not None:
-            self.cache.put(job, rendered)
+        if cache is not None:
+            cache.put(job, rendered)
         return rendered
 
     def _execute(self, job: Job) -> Rendered:

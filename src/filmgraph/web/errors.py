@@ -53,8 +53,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(FilmgraphError)
     def _typed(err: FilmgraphError) -> Response:
-        if err.status >= 500 and err.status != 503:
+        if err.status == 500:
             log.error("server fault: %s", err.message)
+        elif err.status == 502:  # another server's fault, worth a line for the operator
+            log.warning("upstream fault: %s", err.message)
         return render_error(err)
 
     @app.errorhandler(RequestEntityTooLarge)
