@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -221,13 +222,19 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The production server (gunicorn) over a pre-built store."""
-    work = tmp_path_factory.mktemp("load")
-    store = work / "store"
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store made by ``filmgraph build``, shared by the servers of this module."""
+    store = tmp_path_factory.mktemp("built") / "store"
     built = subprocess.run([sys.executable, "-m", "filmgraph.cli", "build", str(store)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert built.returncode == 0, built.stderr
-    server = Server(store, free_port(), work / "serve.log")
+    return store
+
+
+@pytest.fixture(scope="module")
+def production(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The production server (gunicorn) over a pre-built store."""
+    work = tmp_path_factory.mktemp("load")
+    server = Server(built_store, free_port(), work / "serve.log")
     yield server
     server.stop()
     assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in server.tree())
@@ -332,3 +339,30 @@ def test_mixed_traffic_gets_every_good_request_answered_and_memory_stays_flat(pr
     assert listener.hits == []
     # A leak check, not a timing: the tree's memory after the run is within a generous bound of the warmed-up one.
     assert rss_end < 1.5 * rss_start + 50 * 2**20, (rss_start, rss_end)
+
+
+CRASH = re.compile(r"\bSIG[A-Z]+\b|terminate called|Traceback|core dumped|Segmentation fault|Worker \(pid:\d+\) was sent")
+
+
+def test_sigterm_stops_every_process_cleanly(built_store: Path, tmp_path: Path) -> None:
+    """SIGTERM after real work (query workers forked, index and dumps read): exit 0, no process left, no crash logged.
+
+    The store is RocksDB: torn down during interpreter exit, or across a fork, it used to abort
+    ("terminate called after throwing std::system_error") or segfault a worker.
+    """
+    server = Server(built_store, free_port(), tmp_path / "serve.log")
+    try:
+        with requests.Session() as s:
+            for _ in range(6):  # over both web workers and their query workers
+                assert s.get(server.url + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}, timeout=60).status_code == 200
+            assert s.get(server.url + "/search", params={"q": "sky"}, timeout=60).status_code == 200
+            assert s.get(server.url + "/dumps/filmgraph.nt", timeout=60).status_code == 200
+        tree = server.tree()
+        assert len(tree) >= 4, [p.name() for p in tree]  # master, 2 web workers, their query workers
+    finally:
+        server.stop()
+    assert server.process.returncode == 0, server.log_tail()
+    assert not [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    log = (tmp_path / "serve.log").read_text(errors="replace")
+    assert "Shutting down" in log, log[-3000:]
+    assert not CRASH.search(log), log[-3000:]
