@@ -17,7 +17,8 @@ import pyoxigraph as ox
 
 from ..errors import InvalidData
 from ..owned import remove_with
-from ..index import INDEX_FILE, SiteIndex, build_index
+from ..index import INDEX_FILE, SiteIndex
+from ..index_build import build_index
 from ..settings import DEFAULT_BASE, Settings
 from .base import Bindings, Row
 from .loader import bulk_load_file, read_all, rebase, validate
