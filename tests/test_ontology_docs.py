@@ -143,6 +143,10 @@ def test_ontology_is_served_with_the_configured_base(settings: Settings) -> None
     assert any(t.subject.value == f"{base}ontology#Film" for t in triples)
     iris = [term.value for t in triples for term in (t.subject, t.predicate, t.object) if isinstance(term, ox.NamedNode)]
     assert not [i for i in iris if i.startswith(settings.base_iri)]
+    # The namespace the ontology declares for itself is a literal; it follows the base too.
+    namespace = [t.object for t in triples if t.predicate.value == "http://purl.org/vocab/vann/preferredNamespaceUri"]
+    assert [n.value for n in namespace] == [f"{base}ontology#"]
+    assert not [t.object.value for t in triples if isinstance(t.object, ox.Literal) and t.object.value.startswith(settings.base_iri)]
     doc = build_doc(triples, base)
     assert doc.iri == f"{base}ontology"
     assert "Film" in doc.anchors

@@ -19,9 +19,17 @@ def rdf_format(path: Path) -> ox.RdfFormat:
     return fmt
 
 
-def _rebase_term(term: ox.NamedNode | ox.BlankNode | ox.Literal, base: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+IRI_LITERALS = frozenset({"http://purl.org/vocab/vann/preferredNamespaceUri", "http://www.w3.org/ns/shacl#namespace", "http://rdfs.org/ns/void#uriSpace"})
+"""Properties whose literal values are IRIs (namespaces): rebased like IRIs."""
+
+ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
+
+
+def _rebase_term(term: ox.NamedNode | ox.BlankNode | ox.Literal, base: str, iri_literal: bool = False) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if isinstance(term, ox.NamedNode) and term.value.startswith(DEFAULT_BASE):
         return ox.NamedNode(base + term.value[len(DEFAULT_BASE):])
+    if isinstance(term, ox.Literal) and term.value.startswith(DEFAULT_BASE) and (iri_literal or term.datatype.value == ANY_URI):
+        return ox.Literal(base + term.value[len(DEFAULT_BASE):], datatype=term.datatype)
     return term
 
 
@@ -46,10 +54,13 @@ def read_triples(path: Path) -> Iterator[ox.Triple]:
 
 
 def rebase(triples: list[ox.Triple], base: str) -> list[ox.Triple]:
-    """Rewrite the default base IRI to ``base`` in every IRI of the triples."""
+    """Rewrite the default base IRI to ``base`` in every IRI of the triples, and in literals that are IRIs (namespaces, ``xsd:anyURI``)."""
     if base == DEFAULT_BASE:
         return triples
-    return [ox.Triple(_rebase_term(t.subject, base), _rebase_term(t.predicate, base), _rebase_term(t.object, base)) for t in triples]
+    return [
+        ox.Triple(_rebase_term(t.subject, base), _rebase_term(t.predicate, base), _rebase_term(t.object, base, t.predicate.value in IRI_LITERALS))
+        for t in triples
+    ]
 
 
 def bulk_load_file(store: ox.Store, path: Path) -> int:
