@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
 from werkzeug.serving import make_server
 
 from filmgraph.services import Services
@@ -17,6 +18,24 @@ from filmgraph.web import create_app
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 ACCEPTANCE = SHARED / "acceptance-data"
+
+
+@pytest.fixture(scope="session")
+def repo_dir() -> Path:
+    """The checkout's root."""
+    return ROOT
+
+
+@pytest.fixture(scope="module")
+def ontology(repo_dir: Path) -> Graph:
+    """The ontology file, parsed with rdflib (a fresh graph per module: tests may add to it)."""
+    return Graph().parse(repo_dir / "ontology" / "filmgraph.ttl", format="turtle")
+
+
+@pytest.fixture(scope="module")
+def shapes(repo_dir: Path) -> Graph:
+    """The SHACL shapes file, parsed with rdflib."""
+    return Graph().parse(repo_dir / "ontology" / "shapes.ttl", format="turtle")
 
 
 def shared_path(*parts: str) -> Path:

@@ -145,3 +145,13 @@ def oxigraph_server() -> Iterator[Callable[..., OxigraphServer]]:
 def unused_url() -> str:
     """A loopback SPARQL URL where nothing listens (its port was free a moment ago)."""
     return f"http://127.0.0.1:{_free_port()}/query"
+
+
+@pytest.fixture(scope="module")
+def oxigraph(oxigraph_server: Callable[..., OxigraphServer]) -> OxigraphServer:
+    """An Oxigraph server holding the shipped dataset, loaded with ``filmgraph load``."""
+    from filmgraph.cli import main
+
+    server = oxigraph_server()
+    assert main(["load", "--into", server.query_url]) == 0
+    return server

@@ -71,11 +71,6 @@ class Entry:
 
 
 @pytest.fixture(scope="module")
-def repo_dir() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
 def data_files(repo_dir: Path) -> list[Path]:
     files = sorted((repo_dir / "data").glob("*.ttl"))
     assert files, "no data/*.ttl files"
@@ -96,16 +91,6 @@ def dataset(data_files: list[Path]) -> Graph:
     for path in data_files:
         graph.parse(path, format="turtle")
     return graph
-
-
-@pytest.fixture(scope="module")
-def ontology(repo_dir: Path) -> Graph:
-    return Graph().parse(repo_dir / "ontology" / "filmgraph.ttl", format="turtle")
-
-
-@pytest.fixture(scope="module")
-def shapes(repo_dir: Path) -> Graph:
-    return Graph().parse(repo_dir / "ontology" / "shapes.ttl", format="turtle")
 
 
 @pytest.fixture(scope="module")

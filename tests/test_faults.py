@@ -278,7 +278,7 @@ def _write_attempts(app) -> list[tuple[str, str, dict[str, object]]]:  # type: i
         ("POST", "/sparql", {"data": {"update": UPDATE}}),
         ("POST", "/sparql", {"data": {"query": UPDATE}}),
         ("POST", "/sparql", {"data": UPDATE.encode(), "headers": {"Content-Type": "application/sparql-query"}}),
-        ("GET", f"/sparql?query=LOAD <https://w3id.org/filmgraph/dataset>", {}),
+        ("GET", "/sparql?query=LOAD <https://w3id.org/filmgraph/dataset>", {}),
         ("GET", "/sparql?query=CLEAR ALL", {}),
         ("GET", "/sparql?query=DROP DEFAULT", {}),
         ("PUT", "/sparql?default", {"data": b"", "headers": {"Content-Type": "text/turtle"}}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
@@ -15,17 +15,9 @@ from filmgraph.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
 
-from .oxigraph_server import OxigraphServer, oxigraph_server, unused_url  # noqa: F401  (fixtures)
+from .oxigraph_server import OxigraphServer, oxigraph, oxigraph_server, unused_url  # noqa: F401  (fixtures)
 
 BASE = "https://w3id.org/filmgraph/"
-
-
-@pytest.fixture(scope="module")
-def oxigraph(oxigraph_server: Callable[..., OxigraphServer]) -> OxigraphServer:  # noqa: F811
-    """An Oxigraph server holding the shipped dataset, loaded with ``filmgraph load``."""
-    server = oxigraph_server()
-    assert main(["load", "--into", server.query_url]) == 0
-    return server
 
 
 @pytest.fixture(scope="module")

@@ -18,21 +18,6 @@ ONTOLOGY_IRI = URIRef("https://w3id.org/filmgraph/ontology")
 
 
 @pytest.fixture(scope="module")
-def repo_dir() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def ontology(repo_dir: Path) -> Graph:
-    return Graph().parse(repo_dir / "ontology" / "filmgraph.ttl", format="turtle")
-
-
-@pytest.fixture(scope="module")
-def shapes(repo_dir: Path) -> Graph:
-    return Graph().parse(repo_dir / "ontology" / "shapes.ttl", format="turtle")
-
-
-@pytest.fixture(scope="module")
 def declared(ontology: Graph) -> set[URIRef]:
     return {s for s in ontology.subjects(RDF.type, None) if isinstance(s, URIRef) and s.startswith(str(FG))}
 

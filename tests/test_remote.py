@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import importlib.util
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,7 +21,6 @@ import rdflib
 import requests
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from filmgraph.cli import main
 from filmgraph.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
 from filmgraph.execute import Job
 from filmgraph.query import named_query
@@ -32,7 +31,7 @@ from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
 from filmgraph.web import create_app
 
-from .oxigraph_server import OxigraphServer, oxigraph_server, unused_url  # noqa: F401  (fixtures)
+from .oxigraph_server import OxigraphServer, oxigraph, oxigraph_server, unused_url  # noqa: F401  (fixtures)
 
 BASE = "https://w3id.org/filmgraph/"
 FG = BASE + "ontology#"
@@ -60,14 +59,6 @@ GRAPHS = {
 
 
 # -- fixtures --------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def oxigraph(oxigraph_server: Callable[..., OxigraphServer]) -> OxigraphServer:  # noqa: F811
-    """An Oxigraph server holding the shipped dataset, loaded with ``filmgraph load``."""
-    server = oxigraph_server()
-    assert main(["load", "--into", server.query_url]) == 0
-    return server
 
 
 @pytest.fixture(scope="module")

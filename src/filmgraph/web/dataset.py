@@ -24,10 +24,10 @@ from .. import jsonld
 from ..cache import Once
 from ..dump import DumpCache, data_modified, dataset_downloads
 from ..errors import NotFound
-from ..negotiate import choose
 from ..rules import Report, list_rules, run_rules
 from ..void import Description, Distribution, Statistics, compute_statistics, distribution_anchor
 from . import services
+from .documents import by_extension, located, requested
 
 bp = Blueprint("dataset", __name__)
 
@@ -69,36 +69,27 @@ def description() -> Description:
 @bp.route("/dataset")
 def dataset() -> Response:
     """The dataset (a thing): 303 to the document the client asked for."""
-    fmt = choose(request.headers.get("Accept"), DOCUMENTS, request.args.getlist("format"))
+    fmt = requested(DOCUMENTS)
     return _see_other(f"/dataset.{fmt.extension}")
 
 
 @bp.route("/dataset.<ext>")
 def dataset_document(ext: str) -> Response:
     """The description in one format."""
-    fmt = F.by_extension(ext, DOCUMENTS)
-    if fmt is None:
-        raise NotFound(
-            f"no document /dataset.{ext}; offered: {', '.join('/dataset.' + f.extension for f in DOCUMENTS)}",
-            path=f"/dataset.{ext}",
-        )
-    return _document(fmt)
+    return _document(by_extension("/dataset", ext, DOCUMENTS))
 
 
 @bp.route("/.well-known/void")
 def well_known_void() -> Response:
     """The description itself (Turtle by default), as VoID asks of a well-known location."""
-    fmt = choose(request.headers.get("Accept"), WELL_KNOWN, request.args.getlist("format"))
-    resp = _document(fmt)
-    resp.headers["Content-Location"] = f"/dataset.{fmt.extension}"
-    resp.headers["Vary"] = "Accept"
-    return resp
+    fmt = requested(WELL_KNOWN)
+    return located(_document(fmt), "/dataset", fmt)
 
 
 @bp.route("/dataset/consistency")
 def consistency() -> Response:
     """The consistency report (a thing described in the dataset description): 303 there."""
-    fmt = choose(request.headers.get("Accept"), DOCUMENTS, request.args.getlist("format"))
+    fmt = requested(DOCUMENTS)
     return _see_other(f"/dataset.{fmt.extension}" + ("#consistency" if fmt is F.HTML else ""))
 
 
@@ -107,7 +98,7 @@ def rule(name: str) -> Response:
     """A consistency rule (described with the report): 303 to the description."""
     if name not in {r.name for r in list_rules()}:
         raise NotFound(f"no consistency rule named {name!r}", rule=name)
-    fmt = choose(request.headers.get("Accept"), DOCUMENTS, request.args.getlist("format"))
+    fmt = requested(DOCUMENTS)
     return _see_other(f"/dataset.{fmt.extension}" + (f"#rule-{name}" if fmt is F.HTML else ""))
 
 

@@ -13,7 +13,6 @@ from flask import Blueprint, Flask, Response, current_app, render_template, send
 
 from .. import formats as F
 from ..dump import Download, DumpCache, DumpFile, register_download
-from . import services
 
 __all__ = ["bp", "init_app", "register_download", "dump_cache"]
 

@@ -19,9 +19,9 @@ from .. import formats as F
 from ..cache import Once
 from ..errors import NotFound
 from ..namespaces import OWL
-from ..negotiate import choose
 from ..ontology_docs import OntologyDoc, build_doc, load_ontology
 from . import services
+from .documents import by_extension, located, requested
 
 bp = Blueprint("ontology", __name__)
 
@@ -53,23 +53,14 @@ class OntologyDocuments:
 @bp.route("/ontology")
 def ontology() -> Response:
     """The negotiated ontology document (200 with Content-Location: the IRI names the document)."""
-    fmt = choose(request.headers.get("Accept"), OFFERED, request.args.getlist("format"))
-    resp = _document(fmt)
-    resp.headers["Content-Location"] = f"/ontology.{fmt.extension}"
-    resp.headers["Vary"] = "Accept"
-    return resp
+    fmt = requested(OFFERED)
+    return located(_document(fmt), "/ontology", fmt)
 
 
 @bp.route("/ontology.<ext>")
 def ontology_file(ext: str) -> Response:
     """One ontology document, named by its extension."""
-    fmt = F.by_extension(ext, OFFERED)
-    if fmt is None:
-        raise NotFound(
-            f"no ontology document /ontology.{ext}; offered: {', '.join('/ontology.' + f.extension for f in OFFERED)}",
-            path=f"/ontology.{ext}",
-        )
-    return _document(fmt)
+    return _document(by_extension("/ontology", ext, OFFERED, "ontology document"))
 
 
 @bp.route("/ontology/<version>")
