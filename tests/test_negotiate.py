@@ -55,3 +55,17 @@ def test_no_acceptable_format_is_406_listing_offered() -> None:
     with pytest.raises(NotAcceptable) as err:
         choose("image/png", F.GRAPHS)
     assert set(err.value.offered) == {f.media_type for f in F.GRAPHS}
+
+
+def test_repeated_and_long_accept_headers_choose_as_the_first_time() -> None:
+    """Parsed Accept headers are remembered per offer: the same header chooses by what is offered, every time."""
+    accept = "application/ld+json;q=0.8, text/turtle"
+    long_accept = ", ".join(f"application/x-{n};q=0.1" for n in range(200)) + ", text/turtle"
+    for _ in range(3):
+        assert choose(accept, F.GRAPHS) is F.TURTLE
+        assert choose(accept, (F.JSONLD, F.NTRIPLES)) is F.JSONLD
+        assert choose(long_accept, F.GRAPHS) is F.TURTLE
+        with pytest.raises(NotAcceptable):
+            choose(accept, F.RESULTS)
+        with pytest.raises(NotAcceptable):
+            choose(long_accept, F.RESULTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 from werkzeug.datastructures import MIMEAccept
@@ -55,6 +56,22 @@ def choose(accept: str | None, offered: Sequence[Format], overrides: Iterable[st
         return chosen
     if not accept or not accept.strip():
         return offered[0]
+    offered = tuple(offered)
+    # Clients send the same few Accept headers again and again; parsing one costs more than the
+    # rest of a cached answer. Long (odd) headers are not kept.
+    best = _best_cached(accept, offered) if len(accept) <= _CACHED_ACCEPT_LENGTH else _best(accept, offered)
+    if best is None:
+        raise NotAcceptable(
+            f"none of the offered formats matches Accept: {accept[:200]}; offered: {', '.join(_offered_names(offered))}",
+            offered=[f.media_type for f in offered],
+        )
+    return best
+
+
+_CACHED_ACCEPT_LENGTH = 512
+
+
+def _best(accept: str, offered: tuple[Format, ...]) -> Format | None:
     acc = _accept(accept)
     candidates: list[str] = []
     owner: dict[str, Format] = {}
@@ -65,9 +82,7 @@ def choose(accept: str | None, offered: Sequence[Format], overrides: Iterable[st
                 candidates.append(mt)
     # best_match prefers the earlier candidate on equal quality, so primary types win ties.
     best = acc.best_match(candidates)
-    if best is None:
-        raise NotAcceptable(
-            f"none of the offered formats matches Accept: {accept[:200]}; offered: {', '.join(_offered_names(offered))}",
-            offered=[f.media_type for f in offered],
-        )
-    return owner[best]
+    return None if best is None else owner[best]
+
+
+_best_cached = functools.lru_cache(maxsize=1024)(_best)
