@@ -141,9 +141,8 @@ def _mix(n: int, listener: str, seed: int) -> list[Call]:
         if kind == "extension":
             return Call(kind, "GET", f"/film/{rnd.choice(films)}.exe", frozenset({404}))
         if kind == "oversized":
-            # Connection: close, as a client sending a body past the limit should expect: gunicorn answers 413
-            # "keep-alive" but closes the connection when more than 64 KiB of the body are left unread.
-            return Call(kind, "POST", "/sparql", frozenset({413}), {"Content-Type": "application/sparql-query", "Connection": "close"}, b"ASK {} #" + b"x" * (MAX_BODY + 1000))
+            # A keep-alive client: the 413 says Connection: close (the body is left unread), so the session reconnects.
+            return Call(kind, "POST", "/sparql", frozenset({413}), {"Content-Type": "application/sparql-query"}, b"ASK {} #" + b"x" * (MAX_BODY + 1000))
         if kind == "service":
             q = f"SELECT * WHERE {{ SERVICE <{listener}/sparql> {{ ?s ?p ?o }} }}"
             return Call(kind, "GET", f"/sparql?query={_q(q)}", frozenset({403}))
@@ -366,3 +365,15 @@ def test_sigterm_stops_every_process_cleanly(built_store: Path, tmp_path: Path) 
     log = (tmp_path / "serve.log").read_text(errors="replace")
     assert "Shutting down" in log, log[-3000:]
     assert not CRASH.search(log), log[-3000:]
+
+
+def test_an_oversized_body_is_refused_and_the_client_told_to_reconnect(production: Server) -> None:
+    """413 with ``Connection: close`` (gunicorn will not read the body), and the client's next request works."""
+    with requests.Session() as s:
+        for _ in range(3):  # the session reuses its connection unless told otherwise
+            r = s.post(production.url + "/sparql", data=b"ASK {} #" + b"x" * (MAX_BODY * 3), headers={"Content-Type": "application/sparql-query"}, timeout=60)
+            assert r.status_code == 413, r.text
+            assert r.headers.get("Connection", "").lower() == "close", dict(r.headers)
+            assert "max_body" in r.text
+            ok = s.get(production.url + "/sparql", params={"query": "ASK {}"}, timeout=60)
+            assert ok.status_code == 200 and ok.headers.get("Connection", "").lower() != "close"
