@@ -427,3 +427,12 @@ def test_reconciliation_finds_the_same_candidates_remotely(live_server, remote_s
         return r.json()  # type: ignore[no-any-return]
 
     assert candidates(live_server) == candidates(remote_server)
+
+
+def test_remote_answers_carry_no_etag(remote_server) -> None:  # type: ignore[no-untyped-def]
+    """The remote store may be reloaded behind filmgraph's back: its answers get no validator, and no 304."""
+    r = sparql(remote_server, "ASK { ?s ?p ?o }")
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    assert "ETag" not in r.headers
+    again = requests.get(remote_server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"If-None-Match": "*"}, timeout=60)
+    assert again.status_code == 200

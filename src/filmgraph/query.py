@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.resources
 import os
 import re
 import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from . import __version__
 from . import formats as F
 from .errors import BadQuery, PayloadTooLarge, QueryRefused
 from .execute import Job, run_job
@@ -82,9 +85,9 @@ class QueryService:
         offered = F.GRAPHS if found.returns_graph else F.RESULTS
         return Prepared(text, found, choose(accept, offered, overrides))
 
-    def run(self, prepared: Prepared, dataset: DatasetSpec = DatasetSpec(), base: str | None = None) -> Rendered:
-        """Run a prepared query under the time limit and row cap; ``base`` resolves relative IRIs."""
-        job = Job(
+    def job(self, prepared: Prepared, dataset: DatasetSpec = DatasetSpec(), base: str | None = None) -> Job:
+        """The job a prepared query makes: ``base`` resolves relative IRIs; the row cap is the setting's."""
+        return Job(
             prepared.text,
             prepared.format.name,
             self.settings.max_rows,
@@ -94,15 +97,41 @@ class QueryService:
             base,
             prepared.shape.services,
         )
+
+    def run(self, prepared: Prepared, dataset: DatasetSpec = DatasetSpec(), base: str | None = None) -> Rendered:
+        """Run a prepared query under the time limit and row cap; ``base`` resolves relative IRIs."""
+        return self.run_job(self.job(prepared, dataset, base))
+
+    def run_job(self, job: Job) -> Rendered:
+        """Run a job under the time limit (from the result cache when it holds the answer)."""
         cache = None if job.services else self.cache  # another server's answers may change
         if cache is not None:
-            cached = self.cache.get(job)
+            cached = cache.get(job)
             if cached is not None:
                 return cached
         rendered = self._execute(job)
         if cache is not None:
             cache.put(job, rendered)
         return rendered
+
+    def etag(self, job: Job) -> str | None:
+        """A strong validator of the job's answer: the same while the data and filmgraph are the same.
+
+        The embedded store is read-only, so its answer to a job is fixed by the store's build, the
+        job and this filmgraph's version; a client (or CDN) that holds it gets a 304 and the query is
+        not run. A remote store may change behind filmgraph's back, and so may a SERVICE: no validator.
+        """
+        if self.settings.store_url or job.services:
+            return None
+        key = repr((__version__, self._data_version, job))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+    @functools.cached_property
+    def _data_version(self) -> str:
+        index = getattr(self.store, "index", None)
+        build_id = getattr(index, "build_id", "")
+        # A store without a build (built in memory here): a version of its own, for this process and its forks.
+        return build_id or uuid.uuid4().hex
 
     def _execute(self, job: Job) -> Rendered:
         runner = getattr(self.store, "run_job", None)

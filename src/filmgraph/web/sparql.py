@@ -32,12 +32,19 @@ def endpoint() -> Response:
     svc = services()
     overrides = [v for name in FORMAT_PARAMS for v in request.values.getlist(name)]
     prepared = svc.query.prepare(query, request.headers.get("Accept"), overrides)
-    rendered = svc.query.run(prepared, dataset, request.base_url)
-    resp = Response(rendered.body, content_type=rendered.format.content_type)
+    job = svc.query.job(prepared, dataset, request.base_url)
+    tag = svc.query.etag(job) if request.method in ("GET", "HEAD") else None
+    if tag is not None and request.if_none_match.contains_weak(tag):
+        resp = Response(status=304)  # the client holds this answer: the query is not run
+    else:
+        rendered = svc.query.run_job(job)
+        resp = Response(rendered.body, content_type=rendered.format.content_type)
+        if rendered.truncated:
+            resp.headers["X-Result-Truncated"] = f"true; limit={svc.settings.max_rows}"
+    if tag is not None:
+        resp.set_etag(tag)
     resp.headers["Vary"] = "Accept"
-    resp.headers["Cache-Control"] = "no-cache"
-    if rendered.truncated:
-        resp.headers["X-Result-Truncated"] = f"true; limit={svc.settings.max_rows}"
+    resp.headers["Cache-Control"] = "no-cache"  # may be stored, but revalidated (ETag) before each use
     return resp
 
 
