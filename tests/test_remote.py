@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import importlib.util
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -436,3 +437,42 @@ def test_remote_answers_carry_no_etag(remote_server) -> None:  # type: ignore[no
     assert "ETag" not in r.headers
     again = requests.get(remote_server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers={"If-None-Match": "*"}, timeout=60)
     assert again.status_code == 200
+
+
+
+def test_a_remote_store_is_indexed_and_counted_past_the_clients_time_limit(settings: Settings, oxigraph: OxigraphServer, local_store: EmbeddedStore, serve_app) -> None:  # type: ignore[no-untyped-def]
+    """Indexing, its COUNT included, has a limit of its own: a 27 M-triple Oxigraph counts in more than a client's 10 s.
+
+    Here a loopback proxy makes the store's triple COUNT take 1.5 s, past a client limit of 1 s:
+    filmgraph still starts, and the service description shows the count its index was built from.
+    """
+    import urllib.parse
+    import urllib.request
+
+    from .loopback import Answer, Hit, Loopback
+
+    def slow_counts(hit: Hit) -> Answer:
+        if b"COUNT(*) AS ?n) WHERE { ?s ?p ?o }" in urllib.parse.unquote_plus(hit.body.decode()).encode():
+            time.sleep(1.5)
+        forwarded = urllib.request.Request(oxigraph.query_url, data=hit.body, method=hit.method,
+                                           headers={k: v for k, v in hit.headers.items() if k in ("content-type", "accept")})
+        with urllib.request.urlopen(forwarded, timeout=60) as r:
+            return Answer(r.status, {"Content-Type": r.headers["Content-Type"]}, r.read())
+
+    proxy = Loopback(slow_counts)
+    tight = settings.replace(store_url=proxy.url + "/query", query_timeout=1.0)
+    try:
+        svc = Services.build(tight)
+        try:
+            with pytest.raises((QueryTimeout, Unavailable)):
+                svc.store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")  # the client's limit does bite
+            assert svc.index.triples == len(local_store)
+            assert svc.triples == len(local_store)
+            server = serve_app(create_app(tight, svc))
+            described = requests.get(server.url + "/sparql", headers={"Accept": "application/n-triples"}, timeout=60)
+            assert described.status_code == 200
+            assert f'"{len(local_store)}"^^<http://www.w3.org/2001/XMLSchema#integer>' in described.text
+        finally:
+            svc.close()
+    finally:
+        proxy.close()

@@ -19,7 +19,7 @@ def healthz() -> Response:
         detail = "store answers"
     except FilmgraphError as exc:
         ready, detail = False, exc.message
-    resp = jsonify({"live": True, "ready": ready, "detail": detail, "triples": len(svc.store) if ready else None})
+    resp = jsonify({"live": True, "ready": ready, "detail": detail, "triples": svc.triples if ready else None})
     resp.status_code = 200 if ready else 503
     resp.headers["Cache-Control"] = "no-store"
     return resp

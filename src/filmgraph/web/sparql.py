@@ -118,5 +118,5 @@ def service_description(fmt: F.Format) -> bytes:
     public = svc.settings.public_url
     endpoint = (public.rstrip("/") + "/sparql") if public else url_for("sparql.endpoint", _external=True)
     dataset_page = (public.rstrip("/") + "/dataset") if public else request.host_url.rstrip("/") + "/dataset"
-    triples = describe_service(endpoint, dataset_page, svc.store.base_iri, len(svc.store))
+    triples = describe_service(endpoint, dataset_page, svc.store.base_iri, svc.triples)
     return F.serialize_graph(triples, fmt, svc.store.base_iri)
