@@ -112,24 +112,24 @@ def bench_size(films: int, args: argparse.Namespace) -> dict[str, Any]:
             generate(films, out)
     bin_dir = Path(sys.executable).parent
     fg_store, ox_store = work / f"fg-{films}", work / f"ox-{films}"
-    for d in (fg_store, ox_store):
-        shutil.rmtree(d, ignore_errors=True)
-    result: dict[str, Any] = {"films": films, "triples": sum(1 for _ in data.open(encoding="utf-8"))}
+    built = work / f"built-{films}.json"  # the build's figures, kept with the stores (--keep) for --reuse
+    reuse = args.reuse and built.is_file() and fg_store.is_dir() and ox_store.is_dir()
+    if not reuse:
+        built.unlink(missing_ok=True)
+        for d in (fg_store, ox_store):
+            shutil.rmtree(d, ignore_errors=True)
+    result: dict[str, Any] = json.loads(built.read_text()) if reuse else {"films": films, "triples": sum(1 for _ in data.open(encoding="utf-8"))}
     try:
-        with Timer() as fg_build:
-            subprocess.run([str(bin_dir / "filmgraph"), "build", str(fg_store), "--data", str(data), "--validate", "false"], check=True, stdout=subprocess.DEVNULL)
-        with Timer() as ox_build:
-            subprocess.run([str(bin_dir / "oxigraph"), "load", "--location", str(ox_store), "--file", str(data)], check=True, capture_output=True)
-        dumped = work / f"ox-dump-{films}.nt"
-        with Timer() as ox_dump:
-            subprocess.run([str(bin_dir / "oxigraph"), "dump", "--location", str(ox_store), "--file", str(dumped), "--graph", "default"], check=True, capture_output=True)
-        dumped.unlink()
-        result["build_s"] = {"filmgraph": fg_build.seconds, "oxigraph": ox_build.seconds}
-        result["disk_mb"] = {"filmgraph": du(fg_store) / 2**20, "filmgraph index": du(fg_store / "filmgraph-index.sqlite") / 2**20, "oxigraph": du(ox_store) / 2**20}
-        result["dump_s"] = {"oxigraph dump": ox_dump.seconds}
+        if not reuse:
+            _build(data, work, films, bin_dir, fg_store, ox_store, result)
+            if args.keep:
+                built.write_text(json.dumps(result, indent=2))
+        else:
+            print(f"reusing the stores and build figures of {built}", file=sys.stderr, flush=True)
         _serve_and_measure(films, args, bin_dir, fg_store, ox_store, result)
     finally:
         if not args.keep:
+            built.unlink(missing_ok=True)
             for d in (fg_store, ox_store):
                 shutil.rmtree(d, ignore_errors=True)
             data.unlink(missing_ok=True)
@@ -137,6 +137,20 @@ def bench_size(films: int, args: argparse.Namespace) -> dict[str, Any]:
         for log in work.glob("*.log"):
             log.unlink()
     return result
+
+
+def _build(data: Path, work: Path, films: int, bin_dir: Path, fg_store: Path, ox_store: Path, result: dict[str, Any]) -> None:
+    with Timer() as fg_build:
+        subprocess.run([str(bin_dir / "filmgraph"), "build", str(fg_store), "--data", str(data), "--validate", "false"], check=True, stdout=subprocess.DEVNULL)
+    with Timer() as ox_build:
+        subprocess.run([str(bin_dir / "oxigraph"), "load", "--location", str(ox_store), "--file", str(data)], check=True, capture_output=True)
+    dumped = work / f"ox-dump-{films}.nt"
+    with Timer() as ox_dump:
+        subprocess.run([str(bin_dir / "oxigraph"), "dump", "--location", str(ox_store), "--file", str(dumped), "--graph", "default"], check=True, capture_output=True)
+    dumped.unlink()
+    result["build_s"] = {"filmgraph": fg_build.seconds, "oxigraph": ox_build.seconds}
+    result["disk_mb"] = {"filmgraph": du(fg_store) / 2**20, "filmgraph index": du(fg_store / "filmgraph-index.sqlite") / 2**20, "oxigraph": du(ox_store) / 2**20}
+    result["dump_s"] = {"oxigraph dump": ox_dump.seconds}
 
 
 def _serve_and_measure(films: int, args: argparse.Namespace, bin_dir: Path, fg_store: Path, ox_store: Path, result: dict[str, Any]) -> None:
@@ -251,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--query-workers", type=int, default=2, help="filmgraph query workers per web worker")
     p.add_argument("--no-remote", action="store_true", help="leave out filmgraph against the Oxigraph server")
     p.add_argument("--keep", action="store_true", help="keep the generated data and stores (bench/data) after measuring")
+    p.add_argument("--reuse", action="store_true", help="with stores kept by an earlier --keep run of the same size, skip the build and reuse its figures")
     p.add_argument("--workdir", type=Path, default=HERE / "data")
     p.add_argument("--output", type=Path, default=HERE / "out" / "results.json")
     args = p.parse_args(argv)
