@@ -293,6 +293,17 @@ def test_rules_find_the_same_problems_remotely(local_store: EmbeddedStore, remot
     assert local.findings and local.findings == remote.findings
 
 
+
+def test_the_remote_index_keeps_the_rules_findings_made_at_startup(local_store: EmbeddedStore, remote_services: Services) -> None:
+    """Run once with the index, under its own limit: pages read them, as from a pre-built store's index."""
+    from filmgraph.rules import run_rules
+
+    kept = remote_services.index.report()
+    assert kept is not None and remote_services.index.has_findings
+    assert kept.findings == run_rules(local_store).findings
+    assert len(kept.errors) == 4
+
+
 def test_dump_stream_is_isomorphic_and_pages_give_the_same_graph(local_store: EmbeddedStore, remote_services: Services) -> None:
     from filmgraph import formats as F
     from filmgraph.dump import write_dump

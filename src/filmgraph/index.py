@@ -126,15 +126,16 @@ class SiteIndex:
         return cls(path, meta)
 
     @classmethod
-    def build_temporary(cls, store: Store, triples: int | None = None) -> SiteIndex:
-        """Build an index of a store into a temporary file, removed with the index (remote and in-memory stores)."""
+    def build_temporary(cls, store: Store, triples: int | None = None, report: Report | None = None) -> SiteIndex:
+        """Build an index of a store into a temporary file, removed with the index (remote and in-memory stores);
+        ``report``: the rules' findings to keep in it."""
         folder = Path(tempfile.mkdtemp(prefix="filmgraph-index-"))
         path = folder / INDEX_FILE
         build_id = uuid.uuid4().hex
         from .index_build import build_index  # the building half imports this one
 
         try:
-            build_index(store, path, build_id, len(store) if triples is None else triples)
+            build_index(store, path, build_id, len(store) if triples is None else triples, report)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

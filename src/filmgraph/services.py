@@ -8,13 +8,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import Unavailable
+from .errors import FilmgraphError, Unavailable
 from .query import QueryService
 from .settings import Settings
 from .store import Store
 
 if TYPE_CHECKING:
     from .index import SiteIndex
+    from .rules import Report
 
 
 @dataclass
@@ -58,7 +59,8 @@ class Services:
 
                         started = time.monotonic()
                         indexing = _indexing(self.store)  # its COUNT, too, may take longer than a client's limit
-                        own = SiteIndex.build_temporary(indexing, len(indexing))
+                        report = _rules(indexing) if self.settings.store_url else None
+                        own = SiteIndex.build_temporary(indexing, len(indexing), report)
                         if self.settings.store_url:
                             print(f"filmgraph: indexed the remote store in {time.monotonic() - started:.1f} s", file=sys.stderr)
                     self._index = own
@@ -92,6 +94,20 @@ def _indexing(store: Store) -> Store:
     from .store.remote import RemoteStore
 
     return RemoteStore(endpoint, store.base_iri, timeout=max(INDEX_QUERY_TIMEOUT, getattr(store, "timeout", 0.0)))
+
+
+def _rules(store: Store) -> Report | None:
+    """The rules' report of a remote store, kept in its index (a rule over 10^6 films outlasts a client's limit);
+    None when a rule fails there (pages then run the rules on first use, and say why they could not)."""
+    from .rules import run_rules
+
+    try:
+        return run_rules(store)
+    except Unavailable:
+        raise  # the store is down: the index waits for it as a whole
+    except FilmgraphError as exc:
+        print(f"filmgraph: the consistency rules could not run on the remote store: {exc.message}", file=sys.stderr)
+        return None
 
 
 def _open(settings: Settings) -> Store:
