@@ -16,6 +16,7 @@ how scores and ``match`` are decided.
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections import defaultdict
@@ -145,6 +146,9 @@ class Candidate:
 
 
 MIN_SIMILARITY = 0.5
+
+SIMILARITY_CAP = 200
+"""Most titles of one query scored with the (costly) sequence similarity: those sharing the most trigrams with it."""
 CLEAR_LEAD = 10.0
 """How far ahead of the next candidate (in score points) a candidate must be to be a ``match``."""
 
@@ -158,6 +162,7 @@ class LabelIndex:
         self.labels: list[Label] = []
         self._by_key: dict[str, list[int]] = defaultdict(list)
         self._by_gram: dict[str, list[int]] = defaultdict(list)
+        self._gram_counts: list[int] = []
         for entry in self.entries.values():
             for label in self._labels_of(entry):
                 self._add(label)
@@ -183,7 +188,9 @@ class LabelIndex:
         self.labels.append(label)
         for key in {label.plain, label.loose}:
             self._by_key[key].append(i)
-        for g in _grams(label.loose):
+        grams = _grams(label.loose)
+        self._gram_counts.append(len(grams))
+        for g in grams:
             self._by_gram[g].append(i)
 
     def _name_hits(self, text: str) -> dict[str, tuple[float, Label, bool]]:
@@ -205,14 +212,13 @@ class LabelIndex:
         for g in grams:
             for i in self._by_gram.get(g, ()):
                 shared[i] += 1
-        for i, n in shared.items():
-            if i in exact_ids:
-                continue
-            label = self.labels[i]
-            dice = 2 * n / (len(grams) + len(_grams(label.loose)))
-            if dice < 0.3:
-                continue
-            offer(i, similarity(loose, label.loose), False)
+        counts = self._gram_counts
+        near = [(2 * n / (len(grams) + counts[i]), i) for i, n in shared.items() if i not in exact_ids]
+        near = [pair for pair in near if pair[0] >= 0.3]
+        if len(near) > SIMILARITY_CAP:  # titles that share common words with many others: the closest by trigrams
+            near = heapq.nlargest(SIMILARITY_CAP, near)
+        for _, i in near:
+            offer(i, similarity(loose, self.labels[i].loose), False)
         return best
 
     def by_id(self, text: str) -> Entry | None:
