@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import shutil
@@ -351,3 +352,32 @@ def test_a_remote_store_is_indexed_at_startup_and_lists_and_finds_the_same(clien
             assert remote_client.get(path).get_json() == client.get(path).get_json(), path
     finally:
         remote.close()
+
+
+def test_the_dataset_description_of_a_large_graph_lists_a_bounded_sample_of_findings(generated: Services) -> None:
+    """Thousands of findings: each rule lists at most FINDINGS_LISTED and states how many it made."""
+    import pyoxigraph as ox
+
+    from filmgraph.void import FINDINGS_LISTED
+
+    report = generated.index.report()
+    assert report is not None
+    made = collections.Counter(f.rule for f in report.findings)
+    assert max(made.values()) > FINDINGS_LISTED  # the case this is about
+    client = create_app(generated.settings, generated).test_client()
+    turtle = client.get("/dataset.ttl")
+    assert turtle.status_code == 200
+    g = ox.Store()
+    g.load(turtle.data, ox.RdfFormat.TURTLE)
+    fg = FG
+    listed = collections.Counter(
+        row["rule"].value.rsplit("/", 1)[-1]  # type: ignore[index]
+        for row in g.query(f"SELECT ?rule WHERE {{ ?r <{fg}finding> ?f . ?f <{fg}rule> ?rule }}")
+    )
+    assert listed == {rule: min(n, FINDINGS_LISTED) for rule, n in made.items()}
+    counted = {row["rule"].value.rsplit("/", 1)[-1]: int(row["n"].value)  # type: ignore[index]
+               for row in g.query(f"SELECT ?rule ?n WHERE {{ ?rule <{fg}findingCount> ?n }}")}
+    assert counted == {r.name: made.get(r.name, 0) for r in report.rules}
+    html = client.get("/dataset.html")
+    assert html.status_code == 200 and len(html.data) < 2_000_000
+    assert f"{sum(listed.values())} of {len(report.findings)}" in html.get_data(as_text=True)

@@ -244,7 +244,23 @@ def test_public_url_setting_names_the_endpoint_and_dumps(settings: Settings, ser
     assert all(str(d).startswith("https://films.example.org/dumps/") for d in g.objects(ds, VOID.dataDump))
 
 
-def test_statistics_are_computed_once_per_app(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_statistics_come_from_the_index_built_with_the_store(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """They read every triple (minutes at 10^6 films): the build keeps them, a site never computes them again."""
+    from filmgraph.web import dataset as dataset_view
+
+    kept = services.index.statistics()
+    assert kept is not None and kept == compute_statistics(services.query, settings.base_iri)
+    calls: list[str] = []
+    monkeypatch.setattr(dataset_view, "compute_statistics", lambda query, base_iri: calls.append(base_iri))
+    client = create_app(settings, services).test_client()
+    for path in ("/dataset.ttl", "/dataset.html", "/.well-known/void"):
+        assert client.get(path).status_code == 200
+    assert calls == []
+
+
+def test_statistics_are_computed_once_per_app_when_the_index_has_none(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index built by an older filmgraph has no statistics: the site computes them on first use, once."""
+    from filmgraph.index import SiteIndex
     from filmgraph.web import dataset as dataset_view
 
     calls = []
@@ -254,11 +270,25 @@ def test_statistics_are_computed_once_per_app(settings: Settings, services: Serv
         calls.append(base_iri)
         return original(query, base_iri)
 
+    monkeypatch.setattr(SiteIndex, "statistics", lambda self: None)
     monkeypatch.setattr(dataset_view, "compute_statistics", counting)
     client = create_app(settings, services).test_client()
     for path in ("/dataset.ttl", "/dataset.html", "/.well-known/void"):
         assert client.get(path).status_code == 200
     assert calls == [settings.base_iri]
+
+
+def test_statistics_survive_their_json_with_every_kind_of_stated_term() -> None:
+    from filmgraph.void import Partition, Statistics
+
+    stats = Statistics(
+        1, 2, 3, 4, 5, 1, (Partition("http://x/C", "x:C", 7, "class-x-C"),), (Partition("http://x/p", "x:p", 9, "property-x-p"),),
+        ("http://x/",), ("http://x/e",),
+        ((ox.NamedNode("http://x/title"), ox.Literal("Фильмы \"космос\"", language="ru")),
+         (ox.NamedNode("http://x/size"), ox.Literal("12", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+         (ox.NamedNode("http://x/page"), ox.NamedNode("http://x/page?a=1&b=2"))),
+    )
+    assert Statistics.from_json(stats.to_json()) == stats
 
 
 def test_statistics_work_on_any_data_of_the_shape() -> None:

@@ -46,6 +46,7 @@ from .reconcile.matching import plain_key
 if TYPE_CHECKING:
     from .rules import Report
     from .store import Store
+    from .void import Statistics
 
 INDEX_FILE = "filmgraph-index.sqlite"
 """The index's file name inside a pre-built store directory."""
@@ -198,6 +199,15 @@ class SiteIndex:
     def findings(self) -> list[tuple[str, str, str, str, str | None, str]]:
         """The rules' findings kept by the build: (rule, label, severity, concerns, related, message)."""
         return self.execute("SELECT rule, label, severity, concerns, related, message FROM finding ORDER BY id")  # type: ignore[return-value]
+
+    def statistics(self) -> Statistics | None:
+        """The dataset description's statistics kept by the build, or None (an index built without them)."""
+        text = self.meta.get("statistics")
+        if not text:
+            return None
+        from .void import Statistics
+
+        return Statistics.from_json(text)
 
     def report(self) -> Report | None:
         """The rules' report kept by the build (the same findings, in the same order), or None when it did not run them."""

@@ -9,6 +9,7 @@ is written beside its final name and renamed when complete.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import Literal, NamedNode
 
 from . import iris
-from .errors import InvalidData
+from .errors import FilmgraphError, InvalidData, Unavailable
 from .index import COLLECTIONS, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
 from .namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
 from .query import prefixed_query
@@ -269,6 +270,7 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
                 ((f.rule, f.label, f.severity, f.concerns, f.related, f.message) for f in report.findings),
             )
         meta = {
+            "statistics": _statistics(store),
             "format": str(FORMAT),
             "build_id": build_id,
             "triples": str(triples),
@@ -312,3 +314,16 @@ def _add_identified_labels(store: Store, fg: str, resources: dict[str, _Resource
                     own.setdefault(record, set()).add(row[1])
                     extra.append((record, row[1], row[2], "identified", weight, row[5], row[6]))
     label_rows.extend(extra)
+
+
+def _statistics(store: Store) -> str:
+    """The dataset description's statistics as JSON; empty when the store cannot give them (then a site computes them on first use)."""
+    from .void import statistics_of  # the description's module reads the index's counts too
+
+    try:
+        return statistics_of(store).to_json()
+    except Unavailable:
+        raise  # the store is down: the index waits for it as a whole
+    except FilmgraphError as exc:
+        print(f"filmgraph: the dataset statistics could not be computed now: {exc.message}", file=sys.stderr)
+        return ""

@@ -22,6 +22,8 @@ they work on the embedded and the remote backend alike.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import re
 import typing
 from collections.abc import Mapping, Sequence
@@ -120,8 +122,21 @@ class Report:
         lines.append(self.summary())
         return "\n".join(lines) + "\n"
 
-    def to_triples(self, base_iri: str) -> list[Triple]:
-        """Return the report as RDF, with the report terms of docs/model.md."""
+    def listed(self, per_rule: int | None = None) -> tuple[Finding, ...]:
+        """The findings, at most ``per_rule`` of each rule (all when None), in report order."""
+        if per_rule is None:
+            return self.findings
+        seen: dict[str, int] = {}
+        kept = []
+        for finding in self.findings:
+            seen[finding.rule] = n = seen.get(finding.rule, 0) + 1
+            if n <= per_rule:
+                kept.append(finding)
+        return tuple(kept)
+
+    def to_triples(self, base_iri: str, per_rule: int | None = None) -> list[Triple]:
+        """Return the report as RDF, with the report terms of docs/model.md; ``per_rule`` caps the findings listed
+        of each rule (each rule states how many it made, ``fg:findingCount``)."""
         fg = ontology_ns(base_iri)
         a = NamedNode(RDF + "type")
         report = NamedNode(f"{base_iri}dataset/consistency")
@@ -131,15 +146,17 @@ class Report:
             Triple(report, NamedNode(DCTERMS + "created"), Literal(created, datatype=NamedNode(XSD + "dateTime"))),
             Triple(report, NamedNode(fg + "rulesRun"), Literal(str(len(self.rules)), datatype=NamedNode(XSD + "integer"))),
         ]
+        made = Counter(f.rule for f in self.findings)
         for rule in self.rules:
             node = NamedNode(rule.iri(base_iri))
             out += [
                 Triple(node, a, NamedNode(fg + "Rule")),
                 Triple(node, NamedNode(RDFS + "label"), Literal(rule.label, language="en")),
                 Triple(node, NamedNode(RDFS + "comment"), Literal(rule.comment, language="en")),
+                Triple(node, NamedNode(fg + "findingCount"), Literal(str(made[rule.name]), datatype=NamedNode(XSD + "integer"))),
             ]
         numbers: dict[str, int] = {}
-        for finding in self.findings:
+        for finding in self.listed(per_rule):
             numbers[finding.rule] = n = numbers.get(finding.rule, 0) + 1
             node = NamedNode(f"{base_iri}dataset/consistency#{finding.rule}-{n}")
             out += [

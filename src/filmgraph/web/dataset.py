@@ -25,7 +25,7 @@ from ..cache import Once
 from ..dump import DumpCache, data_modified, dataset_downloads
 from ..errors import NotFound
 from ..rules import Report, list_rules, run_rules
-from ..void import Description, Distribution, Statistics, compute_statistics, distribution_anchor
+from ..void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
 from . import services
 from .documents import by_extension, located, requested
 
@@ -44,7 +44,7 @@ class DatasetCache:
 
     def __init__(self) -> None:
         # Computed at first use, inside a request, from that app's services.
-        self.stats: Once[Statistics] = Once(lambda: compute_statistics(services().query, services().store.base_iri))
+        self.stats: Once[Statistics] = Once(lambda: services().index.statistics() or compute_statistics(services().query, services().store.base_iri))
         self.report: Once[Report] = Once(lambda: services().index.report() or run_rules(services().store))
 
 
@@ -120,6 +120,7 @@ def _document(fmt: F.Format) -> Response:
             embedded=embedded.replace("</", "<\\/"),
             local=_local(desc.base_iri),
             rule_labels={r.name: r.label for r in desc.report.rules},
+            findings_listed=FINDINGS_LISTED,
         ).encode()
     else:
         body = F.serialize_graph(triples, fmt, desc.base_iri)
