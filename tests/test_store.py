@@ -60,3 +60,26 @@ def test_a_broken_data_file_leaves_no_half_built_store(tmp_path) -> None:
     with pytest.raises(InvalidData, match="bad.ttl"):
         EmbeddedStore.build(Settings(validate=False, data=(bad,)), tmp_path / "s")
     assert not (tmp_path / "s").exists()
+
+
+def test_bound_values_give_what_substitutions_give_for_every_kind_of_term() -> None:
+    """Bindings travel as a VALUES block (Oxigraph then plans from them); blank nodes stay substitutions."""
+    import pyoxigraph as ox
+
+    from filmgraph.query import prefixed_query
+
+    store = EmbeddedStore.build(Settings(validate=False))
+    base = store.base_iri
+    record = ox.NamedNode(f"{base}film/silent-star-1960")
+    blank = next(t.object for t in store.oxigraph.quads_for_pattern(None, None, None) if isinstance(t.object, ox.BlankNode))
+    cases = [
+        (prefixed_query("home-record-claims", base), {"record": record}),
+        (prefixed_query("home-records", base), {"record": record}),
+        ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"o": ox.Literal("The Silent Star", language="en")}),
+        ("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"o": blank}),
+    ]
+    for text, bindings in cases:
+        plain = [tuple(row) for row in store.oxigraph.query(text, substitutions={ox.Variable(k): v for k, v in bindings.items()})]
+        assert sorted(map(str, (tuple(row) for row in store.query(text, bindings)))) == sorted(map(str, plain)), text  # type: ignore[attr-defined]
+    assert store.select(prefixed_query("home-record-claims", base), {"record": record})
+    store.close()

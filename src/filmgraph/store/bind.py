@@ -1,8 +1,9 @@
 """Bound values for a store that only takes query text: a ``VALUES`` block, each term serialized safely.
 
-The embedded backend hands bindings to Oxigraph as substitutions. A remote
-SPARQL endpoint only receives text, so the values travel in a ``VALUES`` block
-written here, never pasted where the variable stands: IRIs are checked for the
+A remote SPARQL endpoint only receives text, and Oxigraph plans joins only from
+what the text says (a substituted value does not steer its join order), so
+both backends send bound values in a ``VALUES`` block written here, never
+pasted where the variable stands: IRIs are checked for the
 characters an IRI reference cannot hold, literals are written in their
 N-Triples form (pyoxigraph escapes quotes, backslashes and line breaks).
 

@@ -21,6 +21,7 @@ from ..index import INDEX_FILE, SiteIndex
 from ..index_build import build_index
 from ..settings import DEFAULT_BASE, Settings
 from .base import Bindings, Row
+from .bind import bind
 from .loader import bulk_load_file, read_all, rebase, validate
 
 MARKER = "filmgraph-store.json"
@@ -189,7 +190,16 @@ class EmbeddedStore:
         return self._store
 
     def query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
-        """Run any query with pyoxigraph and return its raw result."""
+        """Run any query with pyoxigraph and return its raw result.
+
+        Bound values go in as a ``VALUES`` block opening the WHERE group (as for a remote store):
+        Oxigraph plans joins from the patterns it can see, and a value given as a substitution
+        is not one of them. ``?claim fg:about ?record ; a fg:Claim`` with ``?record`` substituted
+        walked every claim (31 ms at 10^4 films, seconds at 10^6); with ``VALUES`` it takes
+        0.1 ms. Blank nodes, which ``VALUES`` cannot hold, stay substitutions.
+        """
+        if bindings and not any(isinstance(v, ox.BlankNode) for v in bindings.values()):
+            return self.oxigraph.query(bind(query, bindings), **kwargs)  # type: ignore[arg-type]
         return self.oxigraph.query(query, substitutions=_subs(bindings), **kwargs)  # type: ignore[arg-type]
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
