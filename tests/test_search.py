@@ -381,3 +381,27 @@ def test_the_dataset_description_of_a_large_graph_lists_a_bounded_sample_of_find
     html = client.get("/dataset.html")
     assert html.status_code == 200 and len(html.data) < 2_000_000
     assert f"{sum(listed.values())} of {len(report.findings)}" in html.get_data(as_text=True)
+
+
+def test_a_sampled_report_counts_and_finds_every_finding(generated: Services) -> None:
+    """Pages read a sample of each rule's findings, the counts of all, and ask for the findings about a resource."""
+    from filmgraph.void import FINDINGS_LISTED
+
+    whole, sample = generated.index.report(), generated.index.report(FINDINGS_LISTED)
+    assert whole is not None and sample is not None
+    assert len(sample.findings) < len(whole.findings) == sample.total
+    assert (sample.error_count, sample.warning_count) == (len(whole.errors), len(whole.warnings))
+    assert sample.findings == whole.listed(FINDINGS_LISTED)
+    assert {r.name: sample.made(r.name) for r in whole.rules} == {r.name: whole.made(r.name) for r in whole.rules}
+    late = whole.findings[-1]  # not in the sample of its rule
+    assert late not in sample.findings
+    for iris in ([late.concerns], [late.concerns, late.related or ""], [f.concerns for f in whole.findings[::97]]):
+        assert sample.about(iris) == whole.about(iris)
+    client = create_app(generated.settings, generated).test_client()
+    home = client.get("/").get_data(as_text=True)
+    assert f"{len(whole.errors):,}" in home or str(len(whole.errors)) in home
+    # The page of what the last finding concerns (its claim's record shows it too) lists it, from the index.
+    page = client.get("/" + late.concerns[len(BASE):] + ".html")
+    assert page.status_code == 200
+    shown = page.get_data(as_text=True).count(f'<li class="finding {late.severity}">')
+    assert shown == sum(1 for f in whole.findings if f.concerns == late.concerns and f.severity == late.severity) > 0

@@ -11,7 +11,7 @@ record bound) and draws at most ``TIMELINE_FILMS`` real films and
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode
@@ -24,7 +24,7 @@ from .namespaces import prefixes
 from .claimview import ASSESSMENT_WORDS
 from .page import STATUS_WORDS
 from .query import QueryService
-from .rules import Report
+from .rules import Finding, Report
 
 
 @dataclass
@@ -106,7 +106,6 @@ def build(query: QueryService, index: SiteIndex, report: Report, root: str = "")
             film_date=format_date(film_date) if isinstance(film_date, Literal) else None,
         )
 
-    errors = report.errors
     claim_record: dict[str, str] = {}
     for iri in records:
         for row in query.select("home-record-claims", {"record": NamedNode(iri)}):
@@ -116,6 +115,8 @@ def build(query: QueryService, index: SiteIndex, report: Report, root: str = "")
             claim_record[claim] = iri
             css = ASSESSMENT_WORDS.get(_local(_text(row.get("assessment")), fg), ("unassessed", ""))[0]
             records[iri].assessments[css] += 1
+    # The errors about the records shown and their claims (the report may hold a million: ask, do not scan).
+    errors = [f for f in report.about([*records, *claim_record]) if f.severity == "error"]
     for finding in errors:
         record = claim_record.get(finding.concerns, finding.concerns)
         if record in records:
@@ -125,21 +126,21 @@ def build(query: QueryService, index: SiteIndex, report: Report, root: str = "")
     assessment_counts = index.counts("assessment:")
     statuses = [(css, label, status_counts.get(local, 0)) for local, (css, label, _) in STATUS_WORDS.items()]
     assessments = [(css, label, assessment_counts.get(local, 0)) for local, (css, label) in ASSESSMENT_WORDS.items()]
-    svg = _timeline(query, index, report, list(records.values()), claim_record, path)
+    svg = _timeline(query, index, errors, list(records.values()), claim_record, path)
     return Home(
         records=sorted(records.values(), key=lambda r: (int(r.position) if r.position and r.position.isdigit() else 999, r.record.text)),
         statuses=statuses,
         assessments=assessments,
         claims=index.count("type:fg:Claim"),
-        impossible=len(errors),
-        suspicious=len(report.warnings),
+        impossible=report.error_count,
+        suspicious=report.warning_count,
         rules=len(report.rules),
         timeline_svg=svg,
         total_records=index.count("type:fg:FilmRecord"),
     )
 
 
-def _timeline(query: QueryService, index: SiteIndex, report: Report, records: list[RecordRow], claim_record: dict[str, str],
+def _timeline(query: QueryService, index: SiteIndex, errors: Sequence[Finding], records: list[RecordRow], claim_record: dict[str, str],
               to_path: Callable[[str], str | None]) -> str:
     """Marks for records (listed year), real films, missions and the things impossible claims point at."""
     base = query.store.base_iri
@@ -158,7 +159,7 @@ def _timeline(query: QueryService, index: SiteIndex, report: Report, records: li
         if date[:4].isdigit() and item.iri not in marks:
             marks[item.iri] = timeline.Mark(item.iri, "mission", item.label or item.iri, date, to_path(item.iri))
     conflicts = []
-    for finding in report.errors:
+    for finding in errors:
         record = claim_record.get(finding.concerns)
         related = finding.related
         if not record or record not in marks or not related or related.startswith("_:"):

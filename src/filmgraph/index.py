@@ -209,16 +209,36 @@ class SiteIndex:
 
         return Statistics.from_json(text)
 
-    def report(self) -> Report | None:
-        """The rules' report kept by the build (the same findings, in the same order), or None when it did not run them."""
+    def report(self, per_rule: int | None = None) -> Report | None:
+        """The rules' report kept by the build, or None when it did not run them.
+
+        With ``per_rule``, only that many findings of each rule are read (10^6 films make a million
+        findings): the report still counts them all, and :meth:`Report.about` finds any of them here.
+        """
         if not self.has_findings:
             return None
         from datetime import datetime
 
         from .rules import Finding, Report, list_rules
 
-        findings = tuple(Finding(*row) for row in self.findings())  # type: ignore[arg-type]
-        return Report(findings, tuple(list_rules()), datetime.fromisoformat(self.meta["rules_created"]))
+        columns = "rule, label, severity, concerns, related, message"
+        if per_rule is None:
+            rows = self.findings()
+        else:
+            rows = [row for (rule,) in self.execute("SELECT DISTINCT rule FROM finding")
+                    for row in self.execute(f"SELECT id, {columns} FROM finding WHERE rule = ? ORDER BY id LIMIT ?", (rule, per_rule))]
+            rows = [row[1:] for row in sorted(rows)]  # report order: the order the build wrote them in
+
+        def about(iris: frozenset[str]) -> tuple[Finding, ...]:
+            found: list[tuple[object, ...]] = []
+            for batch in chunks(sorted(iris), 400):
+                marks = ", ".join("?" * len(batch))
+                found += self.execute(f"SELECT id, {columns} FROM finding WHERE concerns IN ({marks}) OR related IN ({marks})", (*batch, *batch))
+            return tuple(Finding(*row[1:]) for row in sorted(set(found)))  # type: ignore[arg-type]
+
+        counts = {(str(rule), str(severity)): int(n) for rule, severity, n in self.execute("SELECT rule, severity, COUNT(*) FROM finding GROUP BY rule, severity")}  # type: ignore[call-overload]
+        return Report(tuple(Finding(*row) for row in rows), tuple(list_rules()), datetime.fromisoformat(self.meta["rules_created"]),  # type: ignore[arg-type]
+                      counts=counts, lookup=about)
 
     def close(self) -> None:
         """Close this thread's connection (others close with their threads)."""

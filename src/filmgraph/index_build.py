@@ -73,6 +73,9 @@ CREATE INDEX member_resource ON member(resource);
 CREATE INDEX label_resource ON label(resource);
 CREATE INDEX label_plain ON label(plain);
 CREATE INDEX label_loose ON label(loose);
+CREATE INDEX finding_rule ON finding(rule, id);
+CREATE INDEX finding_concerns ON finding(concerns);
+CREATE INDEX finding_related ON finding(related);
 """
 
 

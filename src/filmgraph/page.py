@@ -8,10 +8,10 @@ the ontology decide which applies. No Flask here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pyoxigraph import Literal, Triple
+from pyoxigraph import Literal, NamedNode, Triple
 
 from .claimview import ClaimReader, ClaimView, FindingView
 
@@ -302,7 +302,7 @@ def resource_page(
     query: QueryService,
     resource: Resource,
     term_labels: Mapping[str, str],
-    findings: Iterable[Finding],
+    findings_about: Callable[[Iterable[str]], Iterable[Finding]],
     page_url: str,
     root: str = "",
 ) -> tuple[ResourcePage, dict[str, object] | None]:
@@ -315,6 +315,8 @@ def resource_page(
     claims = claims_graph(query, resource.iri) if types & {fg + "FilmRecord", fg + "Claim"} else []
     identified = view.iris(resource.iri, fg + "identifiedAs")
     film = context_graph(query, identified[0]) if identified else []
+    # The findings about this resource and its claims (the report may hold a million: ask, do not scan).
+    findings = findings_about({resource.iri, *(t.subject.value for t in claims if isinstance(t.subject, NamedNode))})
     builder = PageBuilder(description, base, term_labels, claims, film, findings, root)
     schema = SchemaOrg(builder.view, base, page_url).describe(resource.iri)
     return builder.build(), schema

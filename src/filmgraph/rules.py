@@ -22,11 +22,10 @@ they work on the embedded and the remote backend alike.
 
 from __future__ import annotations
 
-from collections import Counter
-
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import resources
@@ -89,6 +88,39 @@ class Report:
     findings: tuple[Finding, ...]
     rules: tuple[Rule, ...]
     created: datetime
+    counts: Mapping[tuple[str, str], int] | None = None
+    """Findings per (rule, severity) when ``findings`` is only a sample of them (a report read from a large site index)."""
+    lookup: Callable[[frozenset[str]], tuple[Finding, ...]] | None = field(default=None, compare=False, repr=False)
+    """Finds every finding about some IRIs when ``findings`` is a sample (the site index's query)."""
+
+    def _totals(self) -> Mapping[tuple[str, str], int]:
+        return self.counts if self.counts is not None else Counter((f.rule, f.severity) for f in self.findings)
+
+    @property
+    def total(self) -> int:
+        """How many findings the rules made (all of them, listed or not)."""
+        return sum(self._totals().values())
+
+    @property
+    def error_count(self) -> int:
+        """How many of them are errors."""
+        return sum(n for (_, severity), n in self._totals().items() if severity == "error")
+
+    @property
+    def warning_count(self) -> int:
+        """How many of them are warnings."""
+        return sum(n for (_, severity), n in self._totals().items() if severity == "warning")
+
+    def made(self, rule: str) -> int:
+        """How many findings one rule made."""
+        return sum(n for (name, _), n in self._totals().items() if name == rule)
+
+    def about(self, iris: Iterable[str]) -> tuple[Finding, ...]:
+        """Every finding that concerns one of these IRIs or points at one, in report order (all, not only the sample)."""
+        wanted = frozenset(iris)
+        if self.lookup is not None:
+            return self.lookup(wanted)
+        return tuple(f for f in self.findings if f.concerns in wanted or f.related in wanted)
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -107,7 +139,7 @@ class Report:
 
     def summary(self) -> str:
         """Return the one-line count, e.g. ``3 errors, 2 warnings from 10 rules``."""
-        return f"{_count(len(self.errors), 'error')}, {_count(len(self.warnings), 'warning')} from {_count(len(self.rules), 'rule')}"
+        return f"{_count(self.error_count, 'error')}, {_count(self.warning_count, 'warning')} from {_count(len(self.rules), 'rule')}"
 
     def to_text(self) -> str:
         """Return the report as readable text, grouped by severity, ending with the summary."""
@@ -146,14 +178,13 @@ class Report:
             Triple(report, NamedNode(DCTERMS + "created"), Literal(created, datatype=NamedNode(XSD + "dateTime"))),
             Triple(report, NamedNode(fg + "rulesRun"), Literal(str(len(self.rules)), datatype=NamedNode(XSD + "integer"))),
         ]
-        made = Counter(f.rule for f in self.findings)
         for rule in self.rules:
             node = NamedNode(rule.iri(base_iri))
             out += [
                 Triple(node, a, NamedNode(fg + "Rule")),
                 Triple(node, NamedNode(RDFS + "label"), Literal(rule.label, language="en")),
                 Triple(node, NamedNode(RDFS + "comment"), Literal(rule.comment, language="en")),
-                Triple(node, NamedNode(fg + "findingCount"), Literal(str(made[rule.name]), datatype=NamedNode(XSD + "integer"))),
+                Triple(node, NamedNode(fg + "findingCount"), Literal(str(self.made(rule.name)), datatype=NamedNode(XSD + "integer"))),
             ]
         numbers: dict[str, int] = {}
         for finding in self.listed(per_rule):

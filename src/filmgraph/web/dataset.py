@@ -45,7 +45,7 @@ class DatasetCache:
     def __init__(self) -> None:
         # Computed at first use, inside a request, from that app's services.
         self.stats: Once[Statistics] = Once(lambda: services().index.statistics() or compute_statistics(services().query, services().store.base_iri))
-        self.report: Once[Report] = Once(lambda: services().index.report() or run_rules(services().store))
+        self.report: Once[Report] = Once(lambda: services().index.report(FINDINGS_LISTED) or run_rules(services().store))
 
 
 def description() -> Description:

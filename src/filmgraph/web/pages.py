@@ -28,6 +28,7 @@ from ..negotiate import choose
 from ..page import resource_page
 from ..rules import Report, run_rules
 from ..schemaorg import script_json
+from ..void import FINDINGS_LISTED
 from . import services
 
 bp = Blueprint("pages", __name__)
@@ -53,7 +54,7 @@ def consistency_report() -> Report:
     svc = services()
 
     def make() -> Report:
-        return svc.index.report() or run_rules(svc.store)
+        return svc.index.report(FINDINGS_LISTED) or run_rules(svc.store)
 
     return _once("report", make)  # type: ignore[return-value]
 
@@ -213,7 +214,7 @@ def _resource_document(kind: str, id: str, extension: str) -> Response:
     if fmt is not F.HTML:
         return _document(F.serialize_graph(describe.document_graph(query, found.iri), fmt, query.store.base_iri), fmt, link)
     page_url = request.host_url.rstrip("/") + iris.document_path(kind, id, "html", _root())
-    page, schema = resource_page(query, found, term_labels(), consistency_report().findings, page_url, _root())
+    page, schema = resource_page(query, found, term_labels(), consistency_report().about, page_url, _root())
     films = _films_of_year(id) if kind == "year" else None
     html = render_template("resource.html", page=page, jsonld=script_json(schema) if schema else None,
                            alternates=alternates, kinds=listing.TITLES, year_films=films)
