@@ -40,6 +40,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
+from pages import measure as measure_pages  # noqa: E402
+from pages import table as pages_table  # noqa: E402
 from servers import Server, Timer, download_s, du, ensure_wrk, free_port, page_latency, sparql_latency, wrk_load  # noqa: E402
 
 BASE = "https://w3id.org/filmgraph/"
@@ -178,6 +180,7 @@ def _serve_and_measure(films: int, args: argparse.Namespace, bin_dir: Path, fg_s
         result["latency_ms"] = {s.name: sparql_latency(s.url, mix, args.repeats) for s in servers}
         listing = listing_paths(films)
         searches = [f"/search?{urlencode({'q': q})}" for q in search_texts(films)]
+        result["pages_ms"] = measure_pages(servers[0].root, films, args.repeats)  # every kind of page, embedded filmgraph
         result["listing_ms"] = {s.name: page_latency(s.root, listing, args.repeats) for s in sites}
         result["search_ms"] = {s.name: page_latency(s.root, searches, args.repeats) for s in sites}
         naive = max(1, min(args.repeats, 3 if films >= 100_000 else args.repeats))
@@ -245,6 +248,9 @@ def report(results: list[dict[str, Any]]) -> str:
                 f"| {fg['p50']:.1f} / {nc['p50']:.1f} / {_f(rm and rm['p50'])} / {ox['p50']:.1f} "
                 f"| {fg['p99']:.1f} / {nc['p99']:.1f} / {_f(rm and rm['p99'])} / {ox['p99']:.1f} |"
             )
+    for r in results:
+        if "pages_ms" in r:
+            lines += ["", f"Every kind of page, embedded filmgraph, {r['films']:,} films (first answer of a process, then warm median):", "", pages_table(r["pages_ms"])]
     lines += ["", "Median latency per query, sequential, ms (filmgraph without cache / filmgraph remote / oxigraph):", ""]
     for r in results:
         lat = r["latency_ms"]
