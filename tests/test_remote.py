@@ -457,20 +457,7 @@ def test_a_remote_store_is_indexed_and_counted_past_the_clients_time_limit(setti
     Here a loopback proxy makes the store's triple COUNT take 1.5 s, past a client limit of 1 s:
     filmgraph still starts, and the service description shows the count its index was built from.
     """
-    import urllib.parse
-    import urllib.request
-
-    from .loopback import Answer, Hit, Loopback
-
-    def slow_counts(hit: Hit) -> Answer:
-        if b"COUNT(*) AS ?n) WHERE { ?s ?p ?o }" in urllib.parse.unquote_plus(hit.body.decode()).encode():
-            time.sleep(1.5)
-        forwarded = urllib.request.Request(oxigraph.query_url, data=hit.body, method=hit.method,
-                                           headers={k: v for k, v in hit.headers.items() if k in ("content-type", "accept")})
-        with urllib.request.urlopen(forwarded, timeout=60) as r:
-            return Answer(r.status, {"Content-Type": r.headers["Content-Type"]}, r.read())
-
-    proxy = Loopback(slow_counts)
+    proxy = _slow_proxy(oxigraph, "COUNT(*) AS ?n) WHERE { ?s ?p ?o }", 1.5)
     tight = settings.replace(store_url=proxy.url + "/query", query_timeout=1.0)
     try:
         svc = Services.build(tight)
@@ -483,6 +470,54 @@ def test_a_remote_store_is_indexed_and_counted_past_the_clients_time_limit(setti
             described = requests.get(server.url + "/sparql", headers={"Accept": "application/n-triples"}, timeout=60)
             assert described.status_code == 200
             assert f'"{len(local_store)}"^^<http://www.w3.org/2001/XMLSchema#integer>' in described.text
+        finally:
+            svc.close()
+    finally:
+        proxy.close()
+
+
+
+def _slow_proxy(oxigraph: OxigraphServer, text: str, seconds: float):  # type: ignore[no-untyped-def]
+    """A loopback proxy to the Oxigraph server that holds every query containing ``text`` for ``seconds``."""
+    import urllib.parse
+    import urllib.request
+
+    from .loopback import Answer, Hit, Loopback
+
+    def forward(hit: Hit) -> Answer:
+        if text in urllib.parse.unquote_plus(hit.body.decode()):
+            time.sleep(seconds)
+        forwarded = urllib.request.Request(oxigraph.query_url, data=hit.body, method=hit.method,
+                                           headers={k: v for k, v in hit.headers.items() if k in ("content-type", "accept")})
+        with urllib.request.urlopen(forwarded, timeout=60) as r:
+            return Answer(r.status, {"Content-Type": r.headers["Content-Type"]}, r.read())
+
+    return Loopback(forward)
+
+
+def test_a_rule_slower_than_its_limit_is_left_out_of_the_remote_report(settings: Settings, oxigraph: OxigraphServer, local_store: EmbeddedStore,
+                                                                      monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """Startup runs each rule once under its own limit; one that the store cannot answer in time is left out, and said so.
+
+    No page runs the rules afterwards: the report lists the rules that ran, with all their findings.
+    """
+    from filmgraph import services as services_module
+    from filmgraph.rules import run_rules
+
+    monkeypatch.setattr(services_module, "RULE_QUERY_TIMEOUT", 1.0)  # the limit, shortened for the test
+    proxy = _slow_proxy(oxigraph, "Year out of range", 3.0)  # the rule's own header comment travels with it
+    try:
+        svc = Services.build(settings.replace(store_url=proxy.url + "/query"))
+        try:
+            report = svc.report()
+            names = [r.name for r in report.rules]
+            assert "year-out-of-range" not in names and len(names) == len(run_rules(local_store).rules) - 1
+            expected = [f for f in run_rules(local_store).findings if f.rule != "year-out-of-range"]
+            assert list(report.findings) == expected and len(report.errors) == 4
+            assert "rule year-out-of-range is left out of the consistency report" in capfd.readouterr().err
+            client = create_app(svc.settings, svc).test_client()
+            home = client.get("/")
+            assert home.status_code == 200 and f"Found by {len(names)} rules" in home.get_data(as_text=True)
         finally:
             svc.close()
     finally:

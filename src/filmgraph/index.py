@@ -237,7 +237,9 @@ class SiteIndex:
             return tuple(Finding(*row[1:]) for row in sorted(set(found)))  # type: ignore[arg-type]
 
         counts = {(str(rule), str(severity)): int(n) for rule, severity, n in self.execute("SELECT rule, severity, COUNT(*) FROM finding GROUP BY rule, severity")}  # type: ignore[call-overload]
-        return Report(tuple(Finding(*row) for row in rows), tuple(list_rules()), datetime.fromisoformat(self.meta["rules_created"]),  # type: ignore[arg-type]
+        ran = self.meta.get("rules_run")  # absent in indexes of older builds: every rule ran
+        rules = tuple(r for r in list_rules() if ran is None or r.name in ran.split(","))
+        return Report(tuple(Finding(*row) for row in rows), rules, datetime.fromisoformat(self.meta["rules_created"]),  # type: ignore[arg-type]
                       counts=counts, lookup=about)
 
     def close(self) -> None:

@@ -281,6 +281,7 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "store": store_file,
             "rules": "1" if report is not None else "0",
+            "rules_run": ",".join(r.name for r in report.rules) if report is not None else "",
             "rules_created": report.created.isoformat() if report is not None else "",
         }
         db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())

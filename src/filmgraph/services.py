@@ -59,12 +59,30 @@ class Services:
 
                         started = time.monotonic()
                         indexing = _indexing(self.store)  # its COUNT, too, may take longer than a client's limit
-                        report = _rules(indexing) if self.settings.store_url else None
+                        report = _rules(indexing) if self.settings.store_url and self.settings.index_rules else None
                         own = SiteIndex.build_temporary(indexing, len(indexing), report)
                         if self.settings.store_url:
                             print(f"filmgraph: indexed the remote store in {time.monotonic() - started:.1f} s", file=sys.stderr)
                     self._index = own
         return self._index
+
+    def report(self, per_rule: int | None = None) -> Report:
+        """The rules' report: kept in the site index (``per_rule``: a sample of each rule's findings, the counts
+        of all), else run now; a store that cannot run them gets an empty report (no rules ran), not an error."""
+        kept = self.index.report(per_rule)
+        if kept is not None:
+            return kept
+        from datetime import datetime, timezone
+
+        from .rules import Report, run_rules
+
+        try:
+            return run_rules(self.store)
+        except Unavailable:
+            raise  # the store is down: a 503 now, the report later
+        except FilmgraphError as exc:
+            print(f"filmgraph: the consistency rules could not run: {exc.message}", file=sys.stderr)
+            return Report((), (), datetime.now(timezone.utc).replace(microsecond=0))
 
     @property
     def triples(self) -> int:
@@ -96,18 +114,33 @@ def _indexing(store: Store) -> Store:
     return RemoteStore(endpoint, store.base_iri, timeout=max(INDEX_QUERY_TIMEOUT, getattr(store, "timeout", 0.0)))
 
 
-def _rules(store: Store) -> Report | None:
-    """The rules' report of a remote store, kept in its index (a rule over 10^6 films outlasts a client's limit);
-    None when a rule fails there (pages then run the rules on first use, and say why they could not)."""
-    from .rules import run_rules
+RULE_QUERY_TIMEOUT = 120.0
+"""Seconds one consistency rule may take on a remote store at startup; a slower rule is left out of the report, which says so."""
 
-    try:
-        return run_rules(store)
-    except Unavailable:
-        raise  # the store is down: the index waits for it as a whole
-    except FilmgraphError as exc:
-        print(f"filmgraph: the consistency rules could not run on the remote store: {exc.message}", file=sys.stderr)
-        return None
+
+def _rules(store: Store) -> Report:
+    """The rules' report of a remote store, kept in its index: each rule once, under its own limit.
+
+    A rule that the store cannot answer in time is left out (the report lists the rules that ran,
+    and startup says which did not), so that no page ever runs the rules on a client's request.
+    """
+    from datetime import datetime, timezone
+
+    from .rules import Finding, Report, list_rules, run_rules
+    from .store.remote import RemoteStore
+
+    limited = RemoteStore(getattr(store, "endpoint"), store.base_iri, timeout=RULE_QUERY_TIMEOUT)
+    ran, findings = [], set()
+    for rule in list_rules():
+        try:
+            findings.update(run_rules(limited, [rule.name]).findings)
+        except Unavailable:
+            raise  # the store is down: the index waits for it as a whole
+        except FilmgraphError as exc:
+            print(f"filmgraph: rule {rule.name} is left out of the consistency report: {exc.message}", file=sys.stderr)
+            continue
+        ran.append(rule)
+    return Report(tuple(sorted(findings, key=Finding.sort_key)), tuple(ran), datetime.now(timezone.utc).replace(microsecond=0))
 
 
 def _open(settings: Settings) -> Store:

@@ -24,7 +24,7 @@ from .. import jsonld
 from ..cache import Once
 from ..dump import DumpCache, data_modified, dataset_downloads
 from ..errors import NotFound
-from ..rules import Report, list_rules, run_rules
+from ..rules import Report, list_rules
 from ..void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
 from . import services
 from .documents import by_extension, located, requested
@@ -45,7 +45,7 @@ class DatasetCache:
     def __init__(self) -> None:
         # Computed at first use, inside a request, from that app's services.
         self.stats: Once[Statistics] = Once(lambda: services().index.statistics() or compute_statistics(services().query, services().store.base_iri))
-        self.report: Once[Report] = Once(lambda: services().index.report(FINDINGS_LISTED) or run_rules(services().store))
+        self.report: Once[Report] = Once(lambda: services().report(FINDINGS_LISTED))
 
 
 def description() -> Description:

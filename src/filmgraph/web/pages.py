@@ -26,7 +26,7 @@ from ..cache import Once
 from ..errors import BadRequest, NotFound
 from ..negotiate import choose
 from ..page import resource_page
-from ..rules import Report, run_rules
+from ..rules import Report
 from ..schemaorg import script_json
 from ..void import FINDINGS_LISTED
 from . import services
@@ -54,7 +54,7 @@ def consistency_report() -> Report:
     svc = services()
 
     def make() -> Report:
-        return svc.index.report(FINDINGS_LISTED) or run_rules(svc.store)
+        return svc.report(FINDINGS_LISTED)
 
     return _once("report", make)  # type: ignore[return-value]
 
