@@ -106,11 +106,11 @@ def median_ms(call: Callable[[], requests.Response], repeats: int, what: str) ->
     return statistics.median(times) * 1000
 
 
-def sparql_latency(url: str, mix: dict[str, str], repeats: int) -> dict[str, float]:
+def sparql_latency(url: str, mix: dict[str, str], repeats: int, timeout: float = 600) -> dict[str, float]:
     """Median latency of each query of a mix, sequential requests, ms."""
     with requests.Session() as s:
         return {
-            name: median_ms(lambda q=q: s.get(url, params={"query": q}, headers={"Accept": ACCEPT}, timeout=600), repeats, f"{name} on {url}")
+            name: median_ms(lambda q=q: s.get(url, params={"query": q}, headers={"Accept": ACCEPT}, timeout=timeout), repeats, f"{name} on {url}")
             for name, q in mix.items()
         }
 
