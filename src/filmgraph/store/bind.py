@@ -22,6 +22,7 @@ queries bind variables that their triple patterns use.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pyoxigraph as ox
@@ -75,6 +76,7 @@ def bind(query: str, bindings: Bindings | None) -> str:
     return f"{query[:at]} {block}\n{query[at:]}"
 
 
+@functools.lru_cache(maxsize=512)  # the site's named queries, bound on every page: scan each text once
 def where_group_start(query: str) -> int | None:
     """The offset just inside the query's WHERE group's ``{``, or None where a VALUES block cannot open it."""
     tokens = spans(query)
