@@ -155,6 +155,37 @@ def test_inbound_links_reach_hash_children(services: Services) -> None:
     assert any(link.target == BASE + "mission/mariner-4#flyby" for link in links)
 
 
+def test_the_index_knows_the_hash_children_that_point_at_a_resource(services: Services) -> None:
+    # sputnik-1's events point at it with fg:eventOf; the mission does not point at them
+    children = services.index.hash_children(BASE + "mission/sputnik-1")
+    assert BASE + "mission/sputnik-1#reentry" in children
+    assert all(c.startswith(BASE + "mission/sputnik-1#") for c in children)
+    assert services.index.hash_children(BASE + "year/1960") == []
+
+
+def test_pages_ask_the_index_for_hash_children_and_find_what_a_scan_finds(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A year or the curated list is pointed at by every record: its page must not read all of that to find children."""
+    asked: list[str] = []
+    select = services.query.select
+    monkeypatch.setattr(services.query, "select", lambda name, bindings=None: asked.append(name) or select(name, bindings))
+    resource = describe.resolve(services.query, "mission", "sputnik-1")
+    with_index = describe.describe(services.query, resource)
+    assert "describe-children-in" not in asked
+    assert any(t.subject.value == BASE + "mission/sputnik-1#reentry" for t in with_index.document)
+    monkeypatch.setattr(services.query, "children_of", None)  # no index: the scan finds the same children
+    scanned = describe.describe(services.query, resource)
+    assert "describe-children-in" in asked
+    assert (scanned.document, scanned.context, scanned.inbound) == (with_index.document, with_index.context, with_index.inbound)
+
+
+def test_inbound_links_of_a_hub_are_capped_and_say_so(services: Services) -> None:
+    links, truncated = describe.inbound_links(services.query, BASE + "work/curated-list", limit=3)
+    assert len(links) == 3 and truncated
+    assert all(link.names or link.types for link in links)  # names and types are joined to the capped list
+    everything, cut = describe.inbound_links(services.query, BASE + "work/curated-list")
+    assert not cut and len(everything) > 3
+
+
 # -- the page model's pieces -------------------------------------------------------
 
 

@@ -22,14 +22,16 @@ from pyoxigraph import Literal, NamedNode, Triple
 
 from . import iris
 from .errors import Gone, NotFound
+from .namespaces import RDF, RDFS, SCHEMA, SKOS
 from .query import QueryService
 from .store import Row
 
 INBOUND_LIMIT = 500
-"""Most inbound links a page lists (the page says when there are more)."""
+"""Most inbound links a page lists for its resource and for each hash child (the page says when there are more);
+``describe-inbound.rq`` asks for one more, to know."""
 
-INBOUND_ROWS = 5000
-"""The row cap of ``describe-inbound.rq`` (its LIMIT); reaching it means the list was cut."""
+LABELS = frozenset((RDF + "type", SCHEMA + "name", RDFS + "label", SKOS + "prefLabel"))
+"""The properties of the things a document links to that the document itself carries (their names and types)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,14 @@ def sorted_triples(triples: Iterable[Triple]) -> list[Triple]:
     return sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
 
 
-def document_graph(query: QueryService, iri: str, labels: bool = True) -> list[Triple]:
+def hash_children(query: QueryService, iri: str) -> list[str]:
+    """The hash children of a resource (``iri#...``) linked with it either way: those it points at, and those
+    that point at it (from the site index: a year is pointed at by every record of that year)."""
+    out = {row["child"].value for row in query.select("describe-children", {"iri": NamedNode(iri)})}  # type: ignore[union-attr]
+    return sorted(out.union(query.hash_children(iri)))
+
+
+def document_graph(query: QueryService, iri: str, labels: bool = True, children: list[str] | None = None) -> list[Triple]:
     """Return the document graph of a resource, sorted and without duplicates.
 
     With ``labels=False`` only the triples that belong to this document (its own,
@@ -121,36 +130,62 @@ def document_graph(query: QueryService, iri: str, labels: bool = True) -> list[T
     resources is the data. With ``labels=True`` (what the site serves) also the
     names and types of the things it links to.
     """
-    bindings = {"iri": NamedNode(iri)}
-    triples = query.construct("describe-document", bindings)
-    if labels:
-        triples += query.construct("describe-labels", bindings)
-    return sorted_triples(triples)
+    return sorted_triples(_document(query, iri, children) + (_labels(_context(query, iri, children)) if labels else []))
 
 
-def inbound_links(query: QueryService, iri: str, limit: int = INBOUND_LIMIT) -> tuple[list[Inbound], bool]:
+def _document(query: QueryService, iri: str, children: list[str] | None) -> list[Triple]:
+    triples = query.construct("describe-document", {"iri": NamedNode(iri)})
+    for child in hash_children(query, iri) if children is None else children:
+        triples += query.construct("describe-child", {"iri": NamedNode(child)})
+    return triples
+
+
+def _context(query: QueryService, iri: str, children: list[str] | None) -> list[Triple]:
+    """What pages show about the things a document links to (names, types, dates), from the resource and each hash child."""
+    node = NamedNode(iri)
+    triples: list[Triple] = []
+    for target in [iri, *(hash_children(query, iri) if children is None else children)]:
+        triples += query.construct("describe-context", {"iri": node, "target": NamedNode(target)})
+    return triples
+
+
+def _labels(context: list[Triple]) -> list[Triple]:
+    return [t for t in context if t.predicate.value in LABELS]
+
+
+def inbound_links(query: QueryService, iri: str, limit: int = INBOUND_LIMIT, children: list[str] | None = None) -> tuple[list[Inbound], bool]:
     """Return who points at a resource (or its hash children) from outside its document, and whether the list was cut."""
-    grouped: dict[tuple[str, str, str], tuple[list[Literal], list[str]]] = {}
-    rows = query.select("describe-inbound", {"iri": NamedNode(iri)})
-    for row in rows:
-        key = (row["s"].value, row["p"].value, row["target"].value)  # type: ignore[union-attr]
-        names, types = grouped.setdefault(key, ([], []))
-        name, type_ = row.get("name"), row.get("type")
-        if isinstance(name, Literal) and name not in names:
-            names.append(name)
-        if isinstance(type_, NamedNode) and type_.value not in types:
-            types.append(type_.value)
-    links = [Inbound(s, p, t, tuple(n), tuple(ty)) for (s, p, t), (n, ty) in sorted(grouped.items())]
-    return links[:limit], len(links) > limit or len(rows) >= INBOUND_ROWS
+    limit = min(limit, INBOUND_LIMIT)  # the query asks for INBOUND_LIMIT + 1 links
+    node = NamedNode(iri)
+    links: set[tuple[str, str, str]] = set()
+    truncated = False
+    for target in [iri, *(hash_children(query, iri) if children is None else children)]:
+        rows = query.select("describe-inbound", {"iri": node, "target": NamedNode(target)})
+        truncated = truncated or len(rows) > limit
+        links.update((row["s"].value, row["p"].value, target) for row in rows[:limit])  # type: ignore[union-attr]
+    kept = sorted(links)
+    truncated = truncated or len(kept) > limit
+    kept = kept[:limit]
+    names: dict[str, list[Literal]] = {}
+    types: dict[str, list[str]] = {}
+    subjects = sorted({s for s, _, _ in kept})
+    for at in range(0, len(subjects), 100):
+        for row in query.select_each("describe-inbound-names", "s", [NamedNode(s) for s in subjects[at:at + 100]]):
+            subject, name, type_ = row["s"].value, row.get("name"), row.get("type")  # type: ignore[union-attr]
+            if isinstance(name, Literal) and name not in names.setdefault(subject, []):
+                names[subject].append(name)
+            if isinstance(type_, NamedNode) and type_.value not in types.setdefault(subject, []):
+                types[subject].append(type_.value)
+    return [Inbound(s, p, t, tuple(names.get(s, ())), tuple(types.get(s, ()))) for s, p, t in kept], truncated
 
 
 def describe(query: QueryService, resource: Resource) -> Description:
     """Gather everything a page shows about an existing resource."""
-    bindings = {"iri": resource.node}
-    document = document_graph(query, resource.iri)
-    context = sorted_triples(query.construct("describe-context", bindings))
-    inbound, truncated = inbound_links(query, resource.iri)
-    return Description(resource, document, context, inbound, truncated)
+    children = hash_children(query, resource.iri)
+    context = _context(query, resource.iri, children)
+    document = sorted_triples(_document(query, resource.iri, children) + _labels(context))
+    inbound, truncated = inbound_links(query, resource.iri, children=children)
+    return Description(resource, document, sorted_triples(context), inbound, truncated)
 
 
 def claims_graph(query: QueryService, iri: str) -> list[Triple]:
@@ -160,4 +195,5 @@ def claims_graph(query: QueryService, iri: str) -> list[Triple]:
 
 def context_graph(query: QueryService, iri: str) -> list[Triple]:
     """A resource's document with what pages show about its links (names, types, dates)."""
-    return sorted_triples(document_graph(query, iri) + query.construct("describe-context", {"iri": NamedNode(iri)}))
+    children = hash_children(query, iri)
+    return sorted_triples(_document(query, iri, children) + _context(query, iri, children))

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 INDEX_FILE = "filmgraph-index.sqlite"
 """The index's file name inside a pre-built store directory."""
 
-FORMAT = 1
+FORMAT = 2
 """Version of the index's tables; an index of another version is refused (rebuild the store)."""
 
 COLLECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -195,6 +195,10 @@ class SiteIndex:
         """Every count whose name starts with ``prefix``, by the rest of its name."""
         rows = self.execute("SELECT name, n FROM count WHERE name >= ? AND name < ?", (prefix, prefix + "\U0010ffff"))
         return {str(name)[len(prefix):]: int(n) for name, n in rows}  # type: ignore[call-overload]
+
+    def hash_children(self, iri: str) -> list[str]:
+        """The subject IRIs ``iri#...`` of the store (a document's hash children), sorted."""
+        return [str(child) for (child,) in self.execute("SELECT iri FROM hash_child WHERE parent = ? ORDER BY iri", (iri,))]
 
     def findings(self) -> list[tuple[str, str, str, str, str | None, str]]:
         """The rules' findings kept by the build: (rule, label, severity, concerns, related, message)."""

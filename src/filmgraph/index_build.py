@@ -61,6 +61,7 @@ CREATE TABLE label(id INTEGER PRIMARY KEY, resource INTEGER NOT NULL, text TEXT 
 CREATE VIRTUAL TABLE label_fts USING fts5(keys, kind, content='', columnsize=0, detail=column, prefix='2 3');
 CREATE TABLE identifier(scheme TEXT NOT NULL, value TEXT NOT NULL, resource INTEGER NOT NULL, PRIMARY KEY(scheme, value, resource)) WITHOUT ROWID;
 CREATE TABLE count(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE hash_child(parent TEXT NOT NULL, iri TEXT NOT NULL, PRIMARY KEY(parent, iri)) WITHOUT ROWID;
 CREATE TABLE finding(id INTEGER PRIMARY KEY, rule TEXT NOT NULL, label TEXT NOT NULL, severity TEXT NOT NULL,
   concerns TEXT NOT NULL, related TEXT, message TEXT NOT NULL);
 """
@@ -267,6 +268,7 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
             ((value.value, ids[iri]) for iri, value in _values(store, fg + "imdbId") if iri in ids and isinstance(value, Literal)),
         )
         db.executemany("INSERT INTO count VALUES (?, ?)", sorted(counts.items()))
+        db.executemany("INSERT OR IGNORE INTO hash_child VALUES (?, ?)", _hash_children(store))
         if report is not None:
             db.executemany(
                 "INSERT INTO finding(rule, label, severity, concerns, related, message) VALUES (?, ?, ?, ?, ?, ?)",
@@ -292,6 +294,15 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
         db.commit()
     finally:
         db.close()
+
+
+def _hash_children(store: Store) -> Iterator[tuple[str, str]]:
+    """(parent, child) for every subject IRI with a fragment: a document's hash children that point at it
+    are found here, not by scanning everything that points at it (a year, a theme or the curated list is
+    pointed at by hundreds of thousands of records)."""
+    for (child,) in _rows(store, "index-hash-children", {}, ("child",)):
+        if isinstance(child, NamedNode):
+            yield child.value.split("#", 1)[0], child.value
 
 
 def _add_identified_labels(store: Store, fg: str, resources: dict[str, _Resource], ids: dict[str, int],

@@ -9,7 +9,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -24,7 +24,8 @@ from .querytext import QueryShape, check_services, shape
 from .resultcache import ResultCache
 from .results import Rendered
 from .settings import Settings
-from .store import Bindings, DatasetSpec, Row, Store
+from .store import Bindings, DatasetSpec, Row, Store, Term
+from .store.bind import bind_each
 
 
 @functools.lru_cache(maxsize=None)
@@ -63,6 +64,8 @@ class QueryService:
         self._pool: object | None = None
         self._pool_pid = 0
         self._pool_lock = threading.Lock()
+        self.children_of: Callable[[str], list[str]] | None = None
+        """The site index's hash children of an IRI (set by :class:`~filmgraph.services.Services`)."""
         # A remote store may be reloaded behind our back, so only the embedded one is cached.
         self.cache = ResultCache(settings.result_cache_mb * 2**20) if settings.result_cache_mb > 0 and not settings.store_url else None
 
@@ -168,6 +171,17 @@ class QueryService:
     def select(self, name: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a named SELECT with bound values."""
         return self.store.select(prefixed_query(name, self.store.base_iri), bindings)
+
+    def select_each(self, name: str, variable: str, terms: Sequence[Term]) -> list[Row]:
+        """Run a named SELECT with one variable bound to each of several values."""
+        return self.store.select(bind_each(prefixed_query(name, self.store.base_iri), variable, terms))
+
+    def hash_children(self, iri: str) -> list[str]:
+        """The hash children (``iri#...``) that point at ``iri``: from the site index once the services attach it
+        (:attr:`children_of`), else by reading everything that points at ``iri``."""
+        if self.children_of is not None:
+            return self.children_of(iri)
+        return [row["child"].value for row in self.select("describe-children-in", {"iri": ox.NamedNode(iri)})]  # type: ignore[union-attr]
 
     def ask(self, name: str, bindings: Bindings | None = None) -> bool:
         """Run a named ASK with bound values."""

@@ -28,6 +28,10 @@ class Services:
     _index: SiteIndex | None = field(default=None, repr=False)
     _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def __post_init__(self) -> None:
+        # Pages find a document's hash children in the index, not by reading all that points at it.
+        self.query.children_of = lambda iri: self.index.hash_children(iri)
+
     @classmethod
     def build(cls, settings: Settings, store: Store | None = None) -> Services:
         """Open (or take) the store the settings describe and wrap it in the services.

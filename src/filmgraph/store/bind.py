@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
 import pyoxigraph as ox
 
@@ -68,7 +69,17 @@ def bind(query: str, bindings: Bindings | None) -> str:
     """Return the query with its bindings as a VALUES block opening its WHERE group (or trailing it)."""
     if not bindings:
         return query
-    block = values_block(bindings)
+    return _open_with(query, values_block(bindings))
+
+
+def bind_each(query: str, name: str, terms: Sequence[Term]) -> str:
+    """Return the query with one variable bound to each of several values (one row each), as :func:`bind` places it."""
+    if not _VARIABLE.fullmatch(name):
+        raise FilmgraphError(f"not a SPARQL variable name: {name!r}")
+    return _open_with(query, f"VALUES ?{name} {{ {' '.join(sparql_term(t) for t in terms)} }}")
+
+
+def _open_with(query: str, block: str) -> str:
     at = where_group_start(query)
     if at is None:
         # A newline first: the query may end with a comment.
