@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph import search
+from filmgraph import index_build, search
 from filmgraph.errors import InvalidData
 from filmgraph.index import INDEX_FILE, SiteIndex, sort_key
 from filmgraph.reconcile.service import ReconcileService
@@ -316,6 +316,19 @@ def test_reconciliation_of_a_large_graph_proposes_from_the_index(generated: Serv
     assert result[0]["id"] == "film/f1234" and result[0]["match"] is True
     suggested = recon.suggest_entities("film/r123")["result"]
     assert suggested and all(s["id"].startswith("film/r123") for s in suggested)
+
+
+def test_reconciliation_candidates_are_not_ranked_by_words_too_common_to_tell_apart(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 10^6 generated films, "film" is in 1.5 million labels: ranking them all took a second a query."""
+    assert search.candidates(services.index, "zzzz star", kind="film")  # "star" alone finds films when it is rare enough
+    monkeypatch.setattr(index_build, "COMMON_WORD", 3)
+    small = SiteIndex.build_temporary(services.store, len(services.store))
+    try:
+        assert "star" in small.common_words and "beckons" not in small.common_words
+        assert search.candidates(small, "zzzz star", kind="film") == []
+        assert BASE + "film/nebo-zovyot" in search.candidates(small, "zzzz star beckons", kind="film")
+    finally:
+        small.close()
 
 
 # -- reconciliation through the index gives the full index's answers -------------------------

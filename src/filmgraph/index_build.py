@@ -8,6 +8,7 @@ is written beside its final name and renamed when complete.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import time
@@ -19,7 +20,7 @@ from pyoxigraph import Literal, NamedNode
 
 from . import iris
 from .errors import FilmgraphError, InvalidData, Unavailable
-from .index import COLLECTIONS, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
+from .index import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
 from .namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
 from .query import prefixed_query
 from .reconcile.matching import loosen, plain_key
@@ -274,7 +275,11 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
                 "INSERT INTO finding(rule, label, severity, concerns, related, message) VALUES (?, ?, ?, ?, ?, ?)",
                 ((f.rule, f.label, f.severity, f.concerns, f.related, f.message) for f in report.findings),
             )
+        db.execute("CREATE VIRTUAL TABLE temp.label_vocab USING fts5vocab(main, 'label_fts', 'col')")
+        common = [term for term, in db.execute("SELECT term FROM temp.label_vocab WHERE col = 'keys' AND doc > ? ORDER BY term", (COMMON_WORD,))]
+        db.execute("DROP TABLE temp.label_vocab")
         meta = {
+            "common_words": json.dumps(common),
             "statistics": _statistics(store),
             "format": str(FORMAT),
             "build_id": build_id,

@@ -251,9 +251,11 @@ def candidates(index: SiteIndex, text: str, limit: int = 100, kind: str | None =
         if len(found) < limit:
             for rid, in index.execute(sql.format(order=""), (match_expression(plain, loose, kind, prefix=prefix), limit)):
                 found.setdefault(int(rid), None)  # type: ignore[call-overload]
-    words = [w for w in loose.split() if len(w) > 1]
+    common = index.common_words
+    words = [w for w in loose.split() if len(w) > 1 and w not in common]
     if len(found) < 5 and words:
-        # Few share every word: those sharing the rarest, as FTS5's bm25 ranks them, if that is quick to know.
+        # Few share every word: those sharing the rarer ones, as FTS5's bm25 ranks them (ranking every label
+        # that holds a common word would take a second), if that is quick to know.
         expr = match_expression(" ".join(words), "", kind, prefix=False, any_word=True)
         for rid, in index.execute_bounded(sql.format(order="ORDER BY rank"), (expr, limit), OR_BUDGET):
             found.setdefault(int(rid), None)  # type: ignore[call-overload]
