@@ -238,7 +238,9 @@ def _dump(index: SiteIndex) -> list[object]:
     return [index.execute(sql) for sql in (
         "SELECT iri, kind, label, lang, sort_key, year, date, position, status FROM resource ORDER BY iri",
         "SELECT type, sort_key, iri FROM member ORDER BY 1, 2, 3",
-        "SELECT name, n FROM count ORDER BY 1",
+        "SELECT name, n FROM count WHERE name NOT LIKE 'finding:%' ORDER BY 1",  # the rules ran for one of them
+        "SELECT type, date, iri FROM dated ORDER BY 1, 2, 3",
+        "SELECT parent, iri FROM hash_child ORDER BY 1, 2",
         "SELECT i.scheme, i.value, r.iri FROM identifier i JOIN resource r ON r.id = i.resource ORDER BY 1, 2, 3",
         "SELECT r.iri, l.text, l.lang, l.source, l.plain, l.loose FROM label l JOIN resource r ON r.id = l.resource ORDER BY 1, 2, 3, 4",
     )]

@@ -154,8 +154,8 @@ def by_position(index: SiteIndex, base: str, limit: int) -> list[Item]:
 def by_date(index: SiteIndex, base: str, type_name: str, limit: int) -> list[tuple[Item, str]]:
     """Members of a type that have a date, earliest first, with the date (for a timeline)."""
     rows = index.execute(
-        "SELECT r.id, r.iri, r.kind, r.label, r.lang, r.year, r.date FROM member m JOIN resource r ON r.id = m.resource "
-        "WHERE m.type = ? AND r.date IS NOT NULL ORDER BY r.date, r.iri LIMIT ?",
+        "SELECT r.id, r.iri, r.kind, r.label, r.lang, r.year, r.date FROM dated d JOIN resource r ON r.id = d.resource "
+        "WHERE d.type = ? ORDER BY d.date, d.iri LIMIT ?",
         (type_name, limit),
     )
     return list(zip(_items(index, [r[:6] for r in rows], base), (str(r[6]) for r in rows)))
