@@ -39,6 +39,8 @@ def page_set(films: int) -> dict[str, tuple[str, str, dict[str, str] | None]]:
         "film list, first page": ("GET", "/film/", None),
         "film list, middle page": ("GET", f"/film/?after=r{k}", None),
         "year page": ("GET", "/year/1960", None),
+        "theme page (a hub)": ("GET", "/theme/mars", None),
+        "curated list page (every record links to it)": ("GET", "/work/curated-list", None),
         "film page (HTML)": ("GET", f"/film/r{k}.html", None),
         "film page (Turtle)": ("GET", f"/film/r{k}.ttl", None),
         "search": ("GET", "/search?" + urlencode({"q": f"film {k}"}), None),
