@@ -254,10 +254,13 @@ def candidates(index: SiteIndex, text: str, limit: int = 100, kind: str | None =
     common = index.common_words
     words = [w for w in loose.split() if len(w) > 1 and w not in common]
     if len(found) < 5 and words:
-        # Few share every word: those sharing the rarer ones, as FTS5's bm25 ranks them (ranking every label
-        # that holds a common word would take a second), if that is quick to know.
-        expr = match_expression(" ".join(words), "", kind, prefix=False, any_word=True)
-        for rid, in index.execute_bounded(sql.format(order="ORDER BY rank"), (expr, limit), OR_BUDGET):
+        # Few share every word: those sharing the rarer ones, as FTS5's bm25 ranks them, if that is quick to
+        # know. Ranking every label that holds a common word took a second, and so did a kind in the
+        # expression (bm25 counts every label of the kind), so the kind is kept by a join instead.
+        expr = match_expression(" ".join(words), "", prefix=False, any_word=True)
+        ranked = ("SELECT l.resource FROM label_fts f JOIN label l ON l.id = f.rowid JOIN resource r ON r.id = l.resource "
+                  f"WHERE label_fts MATCH ?{' AND r.kind = ?' if kind else ''} ORDER BY f.rank LIMIT ?")
+        for rid, in index.execute_bounded(ranked, (expr, *([kind] if kind else []), limit), OR_BUDGET):
             found.setdefault(int(rid), None)  # type: ignore[call-overload]
     chosen = list(found)[:limit]
     resources = _resources(index, chosen)
