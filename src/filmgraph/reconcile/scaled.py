@@ -28,8 +28,10 @@ from ..store import Store
 from .index import Entry, describe, local_id, read_some
 from .matching import Candidate, LabelIndex, Query, split_year
 
-FULL_INDEX_MAX = 20_000
-"""Most matchable entities for which the whole label index is read into memory."""
+FULL_INDEX_MAX = 2_000
+"""Most matchable entities for which the whole label index is read into memory. Above it the site index answers:
+at 10^4 generated films (17,000 entities) reading them all took 4.3 s in every process, and a batch of 10
+queries scored them all in 140 ms, against 3.5 ms through the site index."""
 
 CANDIDATES = 30
 """Entities proposed by the site index for one query."""
