@@ -122,6 +122,10 @@ def hash_children(query: QueryService, iri: str) -> list[str]:
     return sorted(out.union(query.hash_children(iri)))
 
 
+def _or_found(query: QueryService, iri: str, children: list[str] | None) -> list[str]:
+    return hash_children(query, iri) if children is None else children
+
+
 def document_graph(query: QueryService, iri: str, labels: bool = True, children: list[str] | None = None) -> list[Triple]:
     """Return the document graph of a resource, sorted and without duplicates.
 
@@ -135,7 +139,7 @@ def document_graph(query: QueryService, iri: str, labels: bool = True, children:
 
 def _document(query: QueryService, iri: str, children: list[str] | None) -> list[Triple]:
     triples = query.construct("describe-document", {"iri": NamedNode(iri)})
-    for child in hash_children(query, iri) if children is None else children:
+    for child in _or_found(query, iri, children):
         triples += query.construct("describe-child", {"iri": NamedNode(child)})
     return triples
 
@@ -144,7 +148,7 @@ def _context(query: QueryService, iri: str, children: list[str] | None) -> list[
     """What pages show about the things a document links to (names, types, dates), from the resource and each hash child."""
     node = NamedNode(iri)
     triples: list[Triple] = []
-    for target in [iri, *(hash_children(query, iri) if children is None else children)]:
+    for target in [iri, *_or_found(query, iri, children)]:
         triples += query.construct("describe-context", {"iri": node, "target": NamedNode(target)})
     return triples
 
@@ -159,7 +163,7 @@ def inbound_links(query: QueryService, iri: str, limit: int = INBOUND_LIMIT, chi
     node = NamedNode(iri)
     links: set[tuple[str, str, str]] = set()
     truncated = False
-    for target in [iri, *(hash_children(query, iri) if children is None else children)]:
+    for target in [iri, *_or_found(query, iri, children)]:
         rows = query.select("describe-inbound", {"iri": node, "target": NamedNode(target)})
         truncated = truncated or len(rows) > limit
         links.update((row["s"].value, row["p"].value, target) for row in rows[:limit])  # type: ignore[union-attr]
