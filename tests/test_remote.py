@@ -476,7 +476,6 @@ def test_a_remote_store_is_indexed_and_counted_past_the_clients_time_limit(setti
         proxy.close()
 
 
-
 def _slow_proxy(oxigraph: OxigraphServer, text: str, seconds: float):  # type: ignore[no-untyped-def]
     """A loopback proxy to the Oxigraph server that holds every query containing ``text`` for ``seconds``."""
     import urllib.parse

@@ -134,6 +134,7 @@ def document_graph(query: QueryService, iri: str, labels: bool = True, children:
     resources is the data. With ``labels=True`` (what the site serves) also the
     names and types of the things it links to.
     """
+    children = _or_found(query, iri, children)  # once for both parts: a query and an index lookup
     return sorted_triples(_document(query, iri, children) + (_labels(_context(query, iri, children)) if labels else []))
 
 

@@ -56,10 +56,7 @@ def _check_iri(value: str) -> None:
 
 def values_block(bindings: Bindings) -> str:
     """The ``VALUES (?a ?b) { (... ...) }`` block of some bindings."""
-    names = list(bindings)
-    for name in names:
-        if not _VARIABLE.fullmatch(name):
-            raise FilmgraphError(f"not a SPARQL variable name: {name!r}")
+    names = [_variable(n) for n in bindings]
     variables = " ".join(f"?{n}" for n in names)
     terms = " ".join(sparql_term(bindings[n]) for n in names)
     return f"VALUES ({variables}) {{ ({terms}) }}"
@@ -74,9 +71,13 @@ def bind(query: str, bindings: Bindings | None) -> str:
 
 def bind_each(query: str, name: str, terms: Sequence[Term]) -> str:
     """Return the query with one variable bound to each of several values (one row each), as :func:`bind` places it."""
+    return _open_with(query, f"VALUES ?{_variable(name)} {{ {' '.join(sparql_term(t) for t in terms)} }}")
+
+
+def _variable(name: str) -> str:
     if not _VARIABLE.fullmatch(name):
         raise FilmgraphError(f"not a SPARQL variable name: {name!r}")
-    return _open_with(query, f"VALUES ?{name} {{ {' '.join(sparql_term(t) for t in terms)} }}")
+    return name
 
 
 def _open_with(query: str, block: str) -> str:
