@@ -28,6 +28,7 @@ _LEXEME = re.compile(
 )
 
 FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+VOLATILE = {"RAND", "NOW", "UUID", "STRUUID", "BNODE"}
 UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 PROLOGUE = {"BASE", "PREFIX"}
 
@@ -40,6 +41,8 @@ class QueryShape:
     services: tuple[str, ...]
     has_from: bool
     nesting: int = 0
+    volatile: bool = False
+    """True when the query calls a function whose value changes on every evaluation (RAND, NOW, UUID, STRUUID, BNODE)."""
 
     @property
     def returns_graph(self) -> bool:
@@ -70,6 +73,7 @@ def shape(text: str) -> QueryShape:
     expect_iri_for_prologue = 0
     services: list[str] = []
     has_from = False
+    volatile = False
     for i, (kind, lexeme) in enumerate(lexemes):
         upper = lexeme.upper() if kind == "word" else ""
         if form is None:
@@ -92,9 +96,11 @@ def shape(text: str) -> QueryShape:
             services.append(_service_target(lexemes, i))
         elif upper == "FROM":
             has_from = True
+        elif upper in VOLATILE and i + 1 < len(lexemes) and lexemes[i + 1][1] == "(":
+            volatile = True
     if form is None:
         raise BadQuery("empty query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return QueryShape(form, tuple(services), has_from, depth)
+    return QueryShape(form, tuple(services), has_from, depth, volatile)
 
 
 _OPENERS = {"{", "(", "["}
