@@ -12,6 +12,11 @@ A rule's result rows are its findings: ``?concerns`` (the claim or record at
 fault, required), ``?related`` (what makes it so, optional) and ``?message``
 (a sentence with the dates, required); other columns are ignored.
 
+A few rules cannot be said in SPARQL (comparing titles loosely): they are Python
+functions over the same store (``_python_rules``; the duplicate rule,
+:mod:`filmgraph.duplicates`), listed and run beside the
+``.rq`` rules, and give rows of the same shape.
+
 Rule files declare no prefixes of their own for the names of
 :func:`filmgraph.namespaces.prefixes` (``fg:``, ``schema:``, ``xsd:``, ...):
 those are prepended at run time from the store's base IRI, because the ``fg:``
@@ -53,6 +58,8 @@ class Rule:
     comment: str
     severity: Severity
     query: str = field(repr=False)
+    check: Callable[[Store], Iterable[Mapping[str, str]]] | None = field(default=None, repr=False, compare=False)
+    """For a rule written in Python: the function that returns its result rows (``query`` is then empty)."""
 
     def iri(self, base_iri: str) -> str:
         """Return the rule's IRI, ``{base}rule/{name}``."""
@@ -221,14 +228,41 @@ def parse_rule(name: str, text: str) -> Rule:
     return Rule(name, header["label"], header["comment"], severity, text)  # type: ignore[arg-type]
 
 
+def _python_rules() -> list[Rule]:
+    from .duplicates import find_duplicates
+
+    return [
+        Rule(
+            "probable-duplicate-title",
+            "Probable duplicate record",
+            "Two film records probably stand for one film listed twice: both are identified as the same real film, "
+            "or a title of one is a title of the other (its own, or any title of the real film it is identified as, "
+            "in any language), compared with the reconciliation service's normaliser (transliteration, accents, case, "
+            "punctuation, articles) and English word forms folded, and they are at most ten years apart. Each pair is "
+            "reported once, saying whether a curator's fg:duplicateOf agrees.",
+            "warning",
+            "",
+            find_duplicates,
+        ),
+    ]
+
+
 def list_rules() -> list[Rule]:
-    """Return every rule shipped in ``queries/rules``, sorted by name."""
+    """Return every rule shipped in ``queries/rules`` and every rule written in Python, sorted by name."""
     folder = resources.files(__package__) / "queries" / "rules"
     found = [parse_rule(e.name[: -len(".rq")], e.read_text(encoding="utf-8")) for e in folder.iterdir() if e.name.endswith(".rq")]
-    return sorted(found, key=lambda r: r.name)
+    return sorted(found + _python_rules(), key=lambda r: r.name)
 
 
-def _text(term: Term) -> str:
+def _rows(rule: Rule, store: Store) -> Iterable[Mapping[str, Term | str]]:
+    if rule.check is not None:
+        return rule.check(store)
+    return store.select(rule.sparql(store.base_iri))
+
+
+def _text(term: Term | str) -> str:
+    if isinstance(term, str):
+        return term
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
     if isinstance(term, NamedNode | Literal):
@@ -236,7 +270,7 @@ def _text(term: Term) -> str:
     return str(term)
 
 
-def _finding(rule: Rule, row: Mapping[str, Term]) -> Finding:
+def _finding(rule: Rule, row: Mapping[str, Term | str]) -> Finding:
     if "concerns" not in row or "message" not in row:
         raise FilmgraphError(f"rule {rule.name}: a result row lacks ?concerns or ?message", rule=rule.name)
     related = row.get("related")
@@ -264,7 +298,7 @@ def run_rules(store: Store, rules: Sequence[str] | None = None) -> Report:
                 rules=list(available),
             )
         chosen = [available[n] for n in dict.fromkeys(rules)]
-    findings = {_finding(rule, row) for rule in chosen for row in store.select(rule.sparql(store.base_iri))}
+    findings = {_finding(rule, row) for rule in chosen for row in _rows(rule, store)}
     return Report(
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         rules=tuple(chosen),
