@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import BadRequest, NotFound
+from ..numbers import ascii_int
 from .index import ENWIKI, Entry, local_id
 from .matching import LabelIndex
 from .schema import PROPERTY_BY_ID, TYPE_BY_ID, PropertyDef, properties_for
@@ -46,12 +47,24 @@ def _parse(query: Any) -> tuple[list[str], list[tuple[PropertyDef, int]]]:
         if prop is None:
             raise BadRequest(f"unknown property {pid!r}; properties are: {', '.join(sorted({d.id for d in PROPERTY_BY_ID.values()}))}")
         settings = p.get("settings") or {}
-        try:
-            limit = int(settings.get("limit") or 0) if isinstance(settings, dict) else 0
-        except (TypeError, ValueError):
-            raise BadRequest(f"property {pid!r}: the limit setting must be a number") from None
+        limit = _limit(settings.get("limit") if isinstance(settings, dict) else None)
+        if limit is None:
+            raise BadRequest(f"property {pid!r}: the limit setting must be a whole number (ASCII digits)")
         props.append((prop, max(0, limit)))
     return ids, props
+
+
+def _limit(value: Any) -> int | None:
+    """A limit setting: absent, a JSON number, or a number written in ASCII digits; None for anything else."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    return ascii_int(value.strip(), signed=True) if isinstance(value, str) else None
 
 
 def _meta(props: Sequence[tuple[PropertyDef, int]]) -> list[dict[str, Any]]:
@@ -81,8 +94,8 @@ def values(index: LabelIndex, entry: Entry | None, prop: PropertyDef, limit: int
                 if prop.value == "entity":
                     target = index.entries.get(local_id(v.text, index.base_iri))
                     out.append({"id": target.id, "name": target.name} if target else {"str": v.name or v.text})
-                elif prop.value == "int" and v.text.lstrip("-").isdigit():
-                    out.append({"int": int(v.text)})
+                elif prop.value == "int" and (number := ascii_int(v.text, signed=True)) is not None:
+                    out.append({"int": number})
                 elif prop.id == "identification_status":
                     out.append({"str": STATUS_NAMES.get(v.text.rsplit("#", 1)[-1], v.name or v.text)})
                 else:

@@ -45,7 +45,7 @@ _LOOSE = (
     (re.compile(r"([a-z])\1"), r"\1"),
     (re.compile(r"^(?:the|a|an) "), ""),
 )
-_TRAILING_YEAR = re.compile(r"^(.*?)\s*[\(\[]\s*(\d{4})\s*[\)\]]\s*$")
+_TRAILING_YEAR = re.compile(r"^(.*?)\s*[\(\[]\s*([0-9]{4})\s*[\)\]]\s*$")  # ASCII digits: int() reads any script's
 
 
 _TRANSLITERATE = str.maketrans({**_LATIN_EXTRA, **_CYRILLIC})

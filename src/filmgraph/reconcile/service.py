@@ -17,6 +17,7 @@ from .. import __version__
 from ..cache import Once
 from ..errors import BadRequest, PayloadTooLarge
 from ..namespaces import ontology_ns
+from ..numbers import ascii_int
 from ..index import SiteIndex
 from ..store import Store
 from .index import Entry, read_entries
@@ -319,7 +320,8 @@ def _year(key: str, values: Sequence[Any]) -> int:
     for v in values:
         if isinstance(v, int | float) and not isinstance(v, bool):
             return int(v)
-        text = _text(v)
-        if len(text) >= 4 and text[:4].isdigit():
-            return int(text[:4])
+        head = _text(v)[:4]
+        year = ascii_int(head) if len(head) == 4 else None  # ASCII digits: int() reads any script's
+        if year is not None:
+            return year
     raise BadRequest(f"query {key!r}: a year must be a number (1959) or a date (1959-09-12)")

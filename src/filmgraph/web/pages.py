@@ -23,8 +23,9 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 
 from .. import describe, formats as F, home as home_model, iris, listing
 from ..cache import Once
-from ..errors import BadRequest, NotFound
+from ..errors import NotFound
 from ..negotiate import choose
+from ..numbers import ascii_int, client_int
 from ..page import resource_page
 from ..rules import Report
 from ..schemaorg import script_json
@@ -37,6 +38,8 @@ KIND = "any(" + ", ".join(iris.KINDS) + ")"
 FORMAT_PARAMS = ("format",)
 LISTING_FORMATS = (F.HTML, F.JSON, *F.DOCUMENTS[1:])
 """A collection page: HTML, plain JSON, or the page's members as RDF."""
+YEAR_MOST = 999_999
+"""The largest year a listing is asked for (``year=``): six digits, either side of zero."""
 
 
 # -- values computed once per process (the store is read-only) -----------------------
@@ -134,11 +137,9 @@ def home() -> Response:
 def _page_args(kind: str) -> dict[str, object]:
     """The paging and filter parameters of a collection page: ``after`` (an id), ``year``, ``type``."""
     year = request.args.get("year") or None
-    if year is not None and not (year.lstrip("-").isdigit() and len(year) <= 6):
-        raise BadRequest(f"year={year[:20]!r} is not a year", parameter="year")
     return {
         "after": request.args.get("after") or None,
-        "year": int(year) if year is not None else None,
+        "year": client_int("year", year, least=-YEAR_MOST, most=YEAR_MOST, signed=True, clamp=False) if year is not None else None,
         "type_name": request.args.get("type") or None,
     }
 
@@ -223,10 +224,11 @@ def _resource_document(kind: str, id: str, extension: str) -> Response:
 
 def _films_of_year(id: str) -> listing.Listing | None:
     """The first page of the films of a year (from the site index), for the year's page."""
-    if not id.isdigit():
+    year = ascii_int(id)
+    if year is None or year > YEAR_MOST:
         return None
     svc = services()
-    return listing.listing(svc.query, svc.index, "film", _root(), year=int(id))
+    return listing.listing(svc.query, svc.index, "film", _root(), year=year)
 
 
 def init_app(app: Flask) -> None:

@@ -30,6 +30,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from .. import formats as F
 from ..dump import register_download
 from ..errors import BadRequest, UnsupportedMediaType
+from ..numbers import client_int
 from ..reconcile import extend as X
 from ..reconcile import mixnmatch
 from ..reconcile.schema import FEATURES, PROPERTIES, TYPES
@@ -66,11 +67,7 @@ def _json(data: Any, jsonp: bool = True) -> Response:
 
 def _int(name: str, default: int, most: int = 100) -> int:
     raw = request.args.get(name, "")
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise BadRequest(f"{name} must be a non-negative integer")
-    return min(int(raw), most)
+    return client_int(name, raw, most=most) if raw else default
 
 
 def _cors(resp: Response) -> Response:
