@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
+from werkzeug.http import parse_list_header, parse_options_header
 
 from .errors import NotAcceptable
 from .formats import Format
@@ -15,8 +16,33 @@ from .formats import Format
 def _accept(header: str | None) -> MIMEAccept:
     # Media-type parameters other than q (charset, profile) must not stop a match:
     # "text/turtle; charset=utf-8" asks for Turtle.
-    parsed = parse_accept_header(header or "", MIMEAccept)
-    return MIMEAccept([(value.split(";", 1)[0].strip().lower(), q) for value, q in parsed])
+    ranges = []
+    for item in parse_list_header(header or ""):
+        media, params = parse_options_header(item)
+        if media:
+            ranges.append((media.strip().lower(), weight(params.get("q"))))
+    return MIMEAccept(ranges)
+
+
+_QVALUE = re.compile(r"[0-9]+(?:\.[0-9]*)?")
+
+
+def weight(q: str | None) -> float:
+    """The weight of a media range from its ``q`` parameter (RFC 9110 section 12.4.2).
+
+    A q that is not a number from 0 to 1 (``q=2``, ``q=-1``, ``q=abc``) is ignored, as if it
+    were absent: weight 1, so that the range still counts. A finer one than the RFC's three
+    decimals (``q=0.1234``) is rounded to them, never down to 0 (which would refuse the range).
+    """
+    if q is None:
+        return 1.0
+    q = q.strip(" \t")
+    if _QVALUE.fullmatch(q) is None:
+        return 1.0
+    value = float(q)
+    if value > 1:
+        return 1.0
+    return max(round(value, 3), 0.001) if value > 0 else 0.0
 
 
 def _offered_names(offered: Sequence[Format]) -> list[str]:
