@@ -107,7 +107,8 @@ class QueryService:
 
     def run_job(self, job: Job) -> Rendered:
         """Run a job under the time limit (from the result cache when it holds the answer)."""
-        cache = None if job.services else self.cache  # another server's answers may change
+        # Another server's answers may change, and so does a query calling RAND(), NOW(), UUID() ... each time.
+        cache = None if job.services or _volatile(job.query) else self.cache
         if cache is not None:
             cached = cache.get(job)
             if cached is not None:
@@ -122,9 +123,10 @@ class QueryService:
 
         The embedded store is read-only, so its answer to a job is fixed by the store's build, the
         job and this filmgraph's version; a client (or CDN) that holds it gets a 304 and the query is
-        not run. A remote store may change behind filmgraph's back, and so may a SERVICE: no validator.
+        not run. A remote store may change behind filmgraph's back, and so may a SERVICE: no validator;
+        nor for a query whose answer changes on every evaluation (RAND, NOW, UUID, STRUUID, BNODE).
         """
-        if self.settings.store_url or job.services:
+        if self.settings.store_url or job.services or _volatile(job.query):
             return None
         key = repr((__version__, self._data_version, job))
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
@@ -190,6 +192,15 @@ class QueryService:
     def construct(self, name: str, bindings: Bindings | None = None) -> list[ox.Triple]:
         """Run a named CONSTRUCT with bound values."""
         return self.store.construct(prefixed_query(name, self.store.base_iri), bindings)
+
+
+@functools.lru_cache(maxsize=64)
+def _volatile(text: str) -> bool:
+    """True when a query's answer changes on every evaluation (kept for the few texts just seen: the scan reads them all)."""
+    try:
+        return shape(text).volatile
+    except BadQuery:
+        return False  # a query that does not scan does not run either
 
 
 def refuse_update(reason: str) -> QueryRefused:

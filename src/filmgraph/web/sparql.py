@@ -44,7 +44,8 @@ def endpoint() -> Response:
     if tag is not None:
         resp.set_etag(tag)
     resp.headers["Vary"] = "Accept"
-    resp.headers["Cache-Control"] = "no-cache"  # may be stored, but revalidated (ETag) before each use
+    # May be stored, but revalidated (ETag) before each use; an answer that changes on every evaluation, not stored.
+    resp.headers["Cache-Control"] = "no-store" if prepared.shape.volatile else "no-cache"
     return resp
 
 
