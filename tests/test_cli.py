@@ -12,6 +12,7 @@ import rdflib
 import rdflib.compare
 
 from filmgraph.cli import main
+from filmgraph.langtag import recase_serialized
 from filmgraph.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 
@@ -78,7 +79,9 @@ def test_export_parses_back_isomorphic_to_the_loaded_data(fmt: str, parser: str,
     assert main(["export", "--format", fmt]) == 0
     exported = rdflib.Graph().parse(data=capsysbinary.readouterr().out, format=parser)
     loaded = EmbeddedStore.build(Settings())
-    reference = rdflib.Graph().parse(data="".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in loaded.triples()), format="nt")
+    # Oxigraph lower-cases language tags; the export writes them as the data does (ru-Latn).
+    written = recase_serialized("".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in loaded.triples()).encode())
+    reference = rdflib.Graph().parse(data=written.decode(), format="nt")
     assert len(exported) == len(reference) == len(loaded)
     assert rdflib.compare.isomorphic(exported, reference)
 
@@ -90,8 +93,8 @@ def test_jsonld_export_has_a_compact_chosen_context(capsysbinary: pytest.Capture
     doc = json.loads(capsysbinary.readouterr().out)
     context = doc["@context"]
     assert context["schema"] == "https://schema.org/" and context["fg"] == "https://w3id.org/filmgraph/ontology#"
-    assert len(context) < 30
-    assert any(node["@id"] == "film:silent-star-1960" for node in doc["@graph"])
+    assert context["name"] == "schema:name" and context["id"] == "@id"
+    assert any(node["id"] == "https://w3id.org/filmgraph/film/silent-star-1960" for node in doc["@graph"])
 
 
 def test_query_prints_results_with_the_endpoints_limits(capsysbinary: pytest.CaptureFixture[bytes]) -> None:

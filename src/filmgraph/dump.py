@@ -39,6 +39,7 @@ import pyoxigraph as ox
 from . import formats as F
 from . import jsonld
 from .cache import Once
+from .langtag import recase_serialized
 from .errors import NotFound
 from .store import Store
 
@@ -56,7 +57,7 @@ Generator = Callable[["Services"], Iterable[bytes]]
 def write_dump(store: Store, fmt: F.Format) -> Iterator[bytes]:
     """Yield the serialization of every triple of the store, chunk by chunk."""
     if fmt is F.JSONLD:
-        yield from jsonld.stream(store.triples(), store.base_iri)
+        yield from jsonld.stream_dump(jsonld.site_context(store), store.triples())
         return
     if fmt is F.TURTLE:
         # Turtle with prefixes is written per chunk; repeated @prefix lines are valid Turtle
@@ -73,7 +74,7 @@ def write_dump(store: Store, fmt: F.Format) -> Iterator[bytes]:
     for batch in _batches(store.triples()):
         buf = io.BytesIO()
         ox.serialize(batch, buf, fmt.oxigraph)
-        yield buf.getvalue()
+        yield recase_serialized(buf.getvalue())
 
 
 def _batches(triples: Iterator[ox.Triple]) -> Iterator[list[ox.Triple]]:
@@ -109,7 +110,7 @@ def dataset_downloads() -> list[Download]:
     out = []
     for fmt in DUMP_FORMATS:
         plain = f"{DUMP_NAME}.{fmt.extension}"
-        extra = " with a compact @context (prefixes only)" if fmt is F.JSONLD else ""
+        extra = f" compacted against the site's JSON-LD context (also at {jsonld.CONTEXT_PATH})" if fmt is F.JSONLD else ""
         out.append(Download(plain, fmt.label, fmt.media_type, f"The whole dataset as {fmt.label}{extra}.", _dump_generator(fmt), fmt))
         out.append(
             Download(

@@ -93,7 +93,9 @@ def serialize_graph(triples: Iterable[ox.Triple], fmt: Format, base_iri: str) ->
     if fmt in (TURTLE, RDFXML):
         kwargs["prefixes"] = prefixes(base_iri)
     ox.serialize(triples, out, fmt.oxigraph, **kwargs)  # type: ignore[arg-type]
-    return out.getvalue()
+    from .langtag import recase_serialized
+
+    return recase_serialized(out.getvalue())  # Oxigraph lower-cases tags: ru-Latn, as written
 
 
 def parse_graph(data: bytes | str, fmt: Format, base_iri: str | None = None) -> list[ox.Triple]:

@@ -1,26 +1,526 @@
-"""Compact JSON-LD, streamed: a small chosen ``@context`` (prefixes only) and flattened node objects.
+"""JSON-LD for JSON users: one published context, framed resource documents, a streamed compact dump.
 
-Oxigraph writes expanded JSON-LD; rdflib compacts but holds the whole graph and
-is slow on large dumps. With a prefix-only context, compaction of a flattened
-graph is a term-by-term rewrite, so it can be streamed subject by subject.
-Round-trip tests parse the output back with both rdflib and Oxigraph.
+The context (served at ``/context.jsonld``) is generated from the ontology and
+the data: a term for every property the data uses and every class and
+vocabulary value (``name``, ``datePublished``, ``identificationStatus``,
+``assessment``, ``Supported`` ...), ``id`` and ``type`` for ``@id`` and
+``@type``, ``claims`` for the claims about a record (the reverse of
+``fg:about``), and per property what its values are, read from the data: IRIs
+(``@id``, or ``@vocab`` for the ontology's own values), one datatype (coerced,
+so a year is the string ``"1959"``), English text (the default ``@language``),
+several languages (a language map), several values per subject (``@set``, always
+an array). A JSON user reads ``doc.name`` and ``doc.claims[0].assessment``.
+
+Compaction against this context is a term-by-term rewrite that knows the
+context it made, so it streams (the dump, subject by subject) and keeps language
+tags as BCP 47 writes them (JSON-LD processors may lower-case them). A resource
+document is framed: one object, its hash children, blank nodes and claims
+nested, what it links to embedded with its name and type. The expanded and
+flattened forms (JSON-LD 1.1 section 9 profiles) are offered for RDF tools.
+Everything is checked by expanding it with pyld against the served context and
+comparing the graph with the Turtle document. No remote context is ever
+fetched: documents carry the context inline.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import weakref
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
+from werkzeug.http import parse_accept_header, parse_options_header
 
-from .namespaces import RDF, XSD, jsonld_context
+from .langtag import canonical
+from .namespaces import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, jsonld_context, ontology_ns
+
+if TYPE_CHECKING:
+    from .store import Store
 
 _TYPE = RDF + "type"
 _STRING = XSD + "string"
+_LANG_STRING = RDF + "langString"
+_NATIVE = {XSD + "integer", XSD + "boolean"}
+
+NS = "http://www.w3.org/ns/json-ld#"
+EXPANDED, FLATTENED, COMPACTED, FRAMED = NS + "expanded", NS + "flattened", NS + "compacted", NS + "framed"
+PROFILES: tuple[str, ...] = (FRAMED, COMPACTED, FLATTENED, EXPANDED)
+"""The JSON-LD profiles a resource document is offered in (JSON-LD 1.1 section 9); framed is the default."""
+CONTEXT_PATH = "/context.jsonld"
+"""Where the context is published, below the base IRI (``{base}context.jsonld``) and the site's root."""
+CLAIMS = "claims"
+"""The term for the claims about a record: the reverse of ``fg:about``."""
+DEFAULT_LANGUAGE = "en"
+
+
+def _vocabularies(base_iri: str) -> list[tuple[str, str]]:
+    """(prefix, namespace) of the vocabularies terms come from, in the order that settles a clash of local names."""
+    return [
+        ("fg", ontology_ns(base_iri)), ("schema", SCHEMA), ("rdfs", RDFS), ("skos", SKOS), ("dcterms", DCTERMS),
+        ("prov", PROV), ("dcat", DCAT), ("void", VOID), ("foaf", FOAF), ("owl", OWL), ("rdf", RDF), ("xsd", XSD),
+    ]
+
+
+def _local(iri: str) -> str:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[cut + 1:]
+
+
+def _is_term_name(name: str) -> bool:
+    return bool(name) and name[0].isalpha() and all(c.isalnum() or c in "_-" for c in name) and name not in ("id", "type", CLAIMS)
+
+
+# -- what the data says about each property ---------------------------------------------------
+
+
+@dataclass
+class _Use:
+    iris: int = 0
+    blanks: int = 0
+    outside: bool = True  # every IRI value lies outside the site's base
+    vocab: bool = True  # every IRI value is a term of the ontology
+    literals: Counter[tuple[str, str | None]] = field(default_factory=Counter)
+    most: int = 0  # most values one subject has
+
+
+@dataclass
+class Survey:
+    """What a graph uses: its properties (with their values' kinds), classes and vocabulary values."""
+
+    properties: dict[str, _Use] = field(default_factory=dict)
+    classes: set[str] = field(default_factory=set)
+    terms: set[str] = field(default_factory=set)
+
+    def add(self, triples: Iterable[ox.Triple], base_iri: str) -> Survey:
+        """Read triples (grouped by subject, as stores give them, for the per-subject counts)."""
+        fg = ontology_ns(base_iri)
+        subject: object = None
+        counts: Counter[str] = Counter()
+        for t in triples:
+            if t.subject != subject:
+                self._close(counts)
+                subject = t.subject
+            p, o = t.predicate.value, t.object
+            if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(fg):
+                self.terms.add(t.subject.value)
+            counts[p] += 1
+            use = self.properties.setdefault(p, _Use())
+            if isinstance(o, ox.NamedNode):
+                use.iris += 1
+                use.outside = use.outside and not o.value.startswith(base_iri)
+                use.vocab = use.vocab and o.value.startswith(fg)
+                if p == _TYPE:
+                    self.classes.add(o.value)
+                elif o.value.startswith(fg):
+                    self.terms.add(o.value)
+            elif isinstance(o, ox.Literal):
+                language = o.language or None
+                use.literals[(o.datatype.value if not language else _LANG_STRING, canonical(language) if language else None)] += 1
+            else:
+                use.blanks += 1
+        self._close(counts)
+        return self
+
+    def _close(self, counts: Counter[str]) -> None:
+        for p, n in counts.items():
+            use = self.properties[p]
+            use.most = max(use.most, n)
+        counts.clear()
+
+
+# -- the context ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """How one property is written: its key and how its values are coerced."""
+
+    name: str
+    iri: str
+    type: str | None = None  # "@id", "@vocab", or a datatype IRI
+    language: str | None | bool = False  # False: the default; None: plain strings; "@map": a language map
+    set: bool = False
+
+
+class Context:
+    """The published context: terms for the data's properties, classes and values, and how to compact with it."""
+
+    def __init__(self, base_iri: str, survey: Survey) -> None:
+        self.base_iri = base_iri
+        self.fg = ontology_ns(base_iri)
+        self.vocabularies = _vocabularies(base_iri)
+        self._prefixes = sorted(((ns, p) for p, ns in self.vocabularies), key=lambda x: -len(x[0]))
+        names = self._names({*survey.properties, *survey.classes, *survey.terms} - {_TYPE})
+        self.terms: dict[str, Term] = {}
+        """Property IRI -> term."""
+        self.values: dict[str, str] = {}
+        """Class or vocabulary IRI -> its term (the ``type`` values and ``@vocab`` values)."""
+        for iri, name in names.items():
+            use = survey.properties.get(iri)
+            if use is not None:
+                self.terms[iri] = self._term(name, iri, use)
+            if iri in survey.classes or iri in survey.terms:
+                self.values[iri] = name
+        self.document = {"@context": self._definitions()}
+        self.body = json.dumps(self.document, ensure_ascii=False, indent=1).encode("utf-8")
+        self.version = hashlib.sha256(self.body).hexdigest()[:16]
+
+    # naming: a local name for each IRI; a clash goes to the earlier vocabulary, the later gets its prefix
+    def _names(self, iris: set[str]) -> dict[str, str]:
+        rank = {ns: i for i, (_, ns) in enumerate(self.vocabularies)}
+        by_local: dict[str, list[str]] = {}
+        for iri in iris:
+            by_local.setdefault(_local(iri), []).append(iri)
+        out: dict[str, str] = {}
+        taken = {p for p, _ in self.vocabularies}
+        for local, group in sorted(by_local.items()):
+            group.sort(key=lambda i: (rank.get(i[: len(i) - len(local)], len(rank)), i))
+            for n, iri in enumerate(group):
+                name = local if n == 0 and _is_term_name(local) and local not in taken else None
+                if name is None:
+                    prefix = self.curie(iri).split(":", 1)[0] if self.curie(iri) != iri else None
+                    candidate = f"{prefix}{local[:1].upper()}{local[1:]}" if prefix and local else None
+                    name = candidate if candidate and _is_term_name(candidate) and candidate not in taken else None
+                if name is None and _is_term_name(local + "2"):
+                    name = next(f"{local}{i}" for i in range(2, 10_000) if f"{local}{i}" not in taken)
+                if name is not None:
+                    out[iri] = name
+                    taken.add(name)
+        return out
+
+    def _term(self, name: str, iri: str, use: _Use) -> Term:
+        literals = sum(use.literals.values())
+        many = use.most > 1
+        if literals == 0 and use.blanks == 0 and use.iris:
+            if use.vocab:
+                return Term(name, iri, "@vocab", set=many)
+            return Term(name, iri, "@id" if use.outside else None, set=many)
+        if use.iris == 0 and use.blanks == 0 and literals:
+            kinds = Counter({k: n for k, n in use.literals.items()})
+            languages = {lang for (dt, lang) in kinds if dt == _LANG_STRING}
+            if languages and all(dt == _LANG_STRING for dt, _ in kinds):
+                if languages == {DEFAULT_LANGUAGE}:
+                    return Term(name, iri, set=many)
+                return Term(name, iri, language="@map")
+            datatypes = Counter()
+            for (dt, _), n in kinds.items():
+                if dt != _LANG_STRING:
+                    datatypes[dt] += n
+            top = sorted(datatypes.items(), key=lambda x: (-x[1], x[0]))[0][0]
+            if top == _STRING:
+                return Term(name, iri, language=None, set=many)
+            if top in _NATIVE:
+                return Term(name, iri, set=many)
+            return Term(name, iri, top, set=many)
+        return Term(name, iri, set=many)
+
+    def curie(self, iri: str) -> str:
+        """``prefix:local`` for a vocabulary IRI whose local part is safe, else the IRI itself."""
+        for ns, prefix in self._prefixes:
+            if iri.startswith(ns):
+                local = iri[len(ns):]
+                if local and "/" not in local and "#" not in local and ":" not in local and not local.startswith("_"):
+                    return f"{prefix}:{local}"
+                break
+        return iri
+
+    def _definitions(self) -> dict[str, object]:
+        ctx: dict[str, object] = {"@language": DEFAULT_LANGUAGE, "id": "@id", "type": "@type"}
+        for prefix, ns in self.vocabularies:
+            ctx[prefix] = ns
+        entries: dict[str, object] = {}
+        for iri, name in self.values.items():
+            if iri not in self.terms:
+                entries[name] = self.curie(iri)
+        for term in self.terms.values():
+            entries[term.name] = self._definition(term)
+        entries[CLAIMS] = {"@reverse": self.curie(self.fg + "about"), "@container": "@set"}
+        for name in sorted(entries, key=lambda n: (n.lower(), n)):
+            ctx[name] = entries[name]
+        return ctx
+
+    def _definition(self, term: Term) -> object:
+        out: dict[str, object] = {"@id": self.curie(term.iri)}
+        if term.type is not None:
+            out["@type"] = term.type if term.type.startswith("@") else self.curie(term.type)
+        if term.language == "@map":
+            out["@container"] = "@language"
+        elif term.language is None:
+            out["@language"] = None
+        if term.set and term.language != "@map":
+            out["@container"] = "@set"
+        return out if len(out) > 1 else out["@id"]
+
+    # -- compaction ------------------------------------------------------------------------------
+
+    def key(self, predicate: str) -> str:
+        """The key of a property: its term, else a compact IRI, else the IRI."""
+        term = self.terms.get(predicate)
+        return term.name if term is not None else self.curie(predicate)
+
+    def type_value(self, iri: str) -> str:
+        """A ``type`` value: the class's term, else a compact IRI."""
+        return self.values.get(iri) or self.curie(iri)
+
+    @staticmethod
+    def node_id(term: ox.NamedNode | ox.BlankNode) -> str:
+        """The ``id`` of a node: the full IRI (JSON users can fetch it), or ``_:label``."""
+        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
+
+    def literal(self, term: Term | None, lit: ox.Literal) -> object:
+        """A literal under a property's term: a plain string or number where the term allows, else a value object."""
+        if lit.language:
+            tag = canonical(lit.language)
+            if tag == DEFAULT_LANGUAGE and (term is None or term.language is False):
+                return lit.value
+            return {"@value": lit.value, "@language": tag}
+        dt = lit.datatype.value
+        if dt == _STRING:
+            return lit.value if term is not None and term.language is None else {"@value": lit.value}
+        if term is not None and term.type == dt:
+            return lit.value
+        if term is not None and term.type is None and dt in _NATIVE:
+            if dt == XSD + "boolean" and lit.value in ("true", "false"):
+                return lit.value == "true"
+            if dt == XSD + "integer" and _canonical_integer(lit.value):
+                return int(lit.value)
+        return {"@value": lit.value, "@type": self.curie(dt)}
+
+    def reference(self, term: Term | None, node: ox.NamedNode | ox.BlankNode) -> object:
+        """A link to a node that is not embedded: a string under an ``@id``/``@vocab`` term, else ``{"id": ...}``."""
+        if term is not None and isinstance(node, ox.NamedNode):
+            if term.type == "@vocab":
+                return self.values.get(node.value, self.curie(node.value))
+            if term.type == "@id":
+                return node.value
+        return {"id": self.node_id(node)}
+
+    def put(self, obj: dict[str, object], predicate: str, value: object) -> None:
+        """Add a value under a property's key, as its container says (a language map, an array, a single value)."""
+        term = self.terms.get(predicate)
+        key = self.key(predicate)
+        if term is not None and term.language == "@map" and isinstance(value, dict) and "@language" in value:
+            lang_map = obj.setdefault(key, {})
+            assert isinstance(lang_map, dict)
+            _append(lang_map, str(value["@language"]), value["@value"], False)
+            return
+        _append(obj, key, value, term is not None and term.set)
+
+    def node(self, subject: ox.NamedNode | ox.BlankNode, triples: list[ox.Triple]) -> dict[str, object]:
+        """A flat node object (links as references): one node of a flattened document or of the dump."""
+        obj: dict[str, object] = {"id": self.node_id(subject)}
+        types = [self.type_value(t.object.value) for t in triples if t.predicate.value == _TYPE and isinstance(t.object, ox.NamedNode)]
+        if types:
+            obj["type"] = sorted(types)
+        for t in triples:
+            if t.predicate.value == _TYPE and isinstance(t.object, ox.NamedNode):
+                continue
+            self.put(obj, t.predicate.value, self.value(t.predicate.value, t.object))
+        return obj
+
+    def value(self, predicate: str, o: object) -> object:
+        """The compact value of one object term under a property."""
+        term = self.terms.get(predicate)
+        if isinstance(o, ox.Literal):
+            return self.literal(term, o)
+        if isinstance(o, ox.NamedNode | ox.BlankNode):
+            return self.reference(term, o)
+        raise ValueError(f"JSON-LD 1.1 cannot carry this term: {o}")
+
+    def inline(self) -> dict[str, object]:
+        """The context object, to put inline in a document (so no reader ever fetches it)."""
+        return self.document["@context"]  # type: ignore[return-value]
+
+
+def _canonical_integer(text: str) -> bool:
+    try:
+        return str(int(text)) == text and abs(int(text)) < 2**53
+    except ValueError:
+        return False
+
+
+def _append(obj: dict[str, object], key: str, value: object, always_list: bool) -> None:
+    if key not in obj:
+        obj[key] = [value] if always_list else value
+        return
+    current = obj[key]
+    if isinstance(current, list):
+        current.append(value)
+    else:
+        obj[key] = [current, value]
+
+
+def build_context(base_iri: str, triples: Iterable[ox.Triple]) -> Context:
+    """The context for a site: terms for everything the triples (ontology and data) use."""
+    return Context(base_iri, Survey().add(triples, base_iri))
+
+
+_SITE: weakref.WeakKeyDictionary[object, Context] = weakref.WeakKeyDictionary()
+_SITE_LOCK = threading.Lock()
+
+
+def site_context(store: Store) -> Context:
+    """The context of a store's site, built once per store and process (it reads every triple once)."""
+    with _SITE_LOCK:
+        found = _SITE.get(store)
+        if found is None:
+            found = _SITE[store] = build_context(store.base_iri, store.triples())
+        return found
+
+
+# -- documents ----------------------------------------------------------------------------------
+
+
+def _by_subject(triples: Iterable[ox.Triple]) -> dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]]:
+    out: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+    for t in sorted(set(triples), key=lambda t: (str(t.subject), str(t.predicate), str(t.object))):
+        out.setdefault(t.subject, []).append(t)  # type: ignore[arg-type]
+    return out
+
+
+def _dump_json(doc: object) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+
+
+def framed(ctx: Context, root_iri: str, triples: Iterable[ox.Triple]) -> dict[str, object]:
+    """One object for one resource: its children and claims nested, what it links to embedded with its name.
+
+    A node is embedded wherever it is linked (so a linked film is always an object with ``id``, ``type`` and
+    ``name``), except where that would loop; a link under an ``@id`` or ``@vocab`` term stays a string. The
+    claims about a record come under ``claims``; any other node that points into the document comes under
+    ``@reverse``. Every triple given is in the object once or more (the graph is the same).
+    """
+    nodes = _by_subject(triples)
+    root = ox.NamedNode(root_iri)
+    placed: set[object] = set()
+    about = ctx.fg + "about"
+
+    def embed(subject: ox.NamedNode | ox.BlankNode, path: tuple[object, ...]) -> dict[str, object]:
+        placed.add(subject)
+        run = nodes.get(subject, [])
+        obj: dict[str, object] = {"id": ctx.node_id(subject)}
+        types = [ctx.type_value(t.object.value) for t in run if t.predicate.value == _TYPE and isinstance(t.object, ox.NamedNode)]
+        if types:
+            obj["type"] = sorted(types)
+        for t in run:
+            p, o = t.predicate.value, t.object
+            if p == _TYPE and isinstance(o, ox.NamedNode):
+                continue
+            term = ctx.terms.get(p)
+            coerced = term is not None and term.type in ("@id", "@vocab") and isinstance(o, ox.NamedNode)
+            if isinstance(o, ox.NamedNode | ox.BlankNode) and o in nodes and o not in path and o != subject and not coerced:
+                ctx.put(obj, p, embed(o, (*path, o)))
+            else:
+                ctx.put(obj, p, ctx.value(p, o))
+        if subject == root:
+            claims = [s for s, run2 in nodes.items() if s not in path and any(t.predicate.value == about and t.object == subject for t in run2)]
+            if claims and ctx.terms.get(about) is not None:
+                obj[CLAIMS] = [embed(c, (*path, c)) for c in claims]
+        return obj
+
+    doc = embed(root, (root,))
+    # Nodes not reached from the root (they only point into the document, or hang apart): under @reverse
+    # of a node they point at, else alone in an @graph beside the root (never dropped).
+    left = [s for s in nodes if s not in placed]
+    loose: list[dict[str, object]] = []
+    for s in left:
+        if s in placed:
+            continue
+        target = next((t for t in nodes[s] if isinstance(t.object, ox.NamedNode | ox.BlankNode) and t.object == root), None)
+        if target is not None:
+            reverse = doc.setdefault("@reverse", {})
+            assert isinstance(reverse, dict)
+            _append(reverse, ctx.key(target.predicate.value), embed(s, (root, s)), True)
+        else:
+            loose.append(embed(s, (s,)))
+    if loose:
+        return {"@context": ctx.inline(), "@graph": [doc, *loose]}
+    return {"@context": ctx.inline(), **doc}
+
+
+def flattened(ctx: Context, triples: Iterable[ox.Triple]) -> dict[str, object]:
+    """The flattened form, compacted: every node once, at the top of ``@graph``, links as references."""
+    return {"@context": ctx.inline(), "@graph": [ctx.node(s, run) for s, run in _by_subject(triples).items()]}
+
+
+def expanded(triples: Iterable[ox.Triple]) -> list[dict[str, object]]:
+    """The expanded form: full IRIs, every value an array of value or node objects (for RDF tools)."""
+    out = []
+    for subject, run in _by_subject(triples).items():
+        obj: dict[str, object] = {"@id": Context.node_id(subject)}
+        for t in run:
+            p, o = t.predicate.value, t.object
+            if p == _TYPE and isinstance(o, ox.NamedNode):
+                obj.setdefault("@type", []).append(o.value)  # type: ignore[union-attr]
+                continue
+            if isinstance(o, ox.Literal):
+                value: dict[str, object] = {"@value": o.value}
+                if o.language:
+                    value["@language"] = canonical(o.language)
+                elif o.datatype.value != _STRING:
+                    value["@type"] = o.datatype.value
+            else:
+                value = {"@id": Context.node_id(o)}  # type: ignore[arg-type]
+            obj.setdefault(p, []).append(value)  # type: ignore[union-attr]
+        out.append(obj)
+    return out
+
+
+def document(ctx: Context, root_iri: str, triples: Iterable[ox.Triple], profile: str = FRAMED) -> bytes:
+    """A resource document in a JSON-LD profile (framed by default)."""
+    triples = list(triples)
+    if profile == EXPANDED:
+        return _dump_json(expanded(triples))
+    if profile in (FLATTENED, COMPACTED):
+        return _dump_json(flattened(ctx, triples))
+    return _dump_json(framed(ctx, root_iri, triples))
+
+
+def stream_dump(ctx: Context, triples: Iterable[ox.Triple]) -> Iterator[bytes]:
+    """The whole dataset compacted against the context, subject by subject (the store gives them grouped)."""
+    yield b'{"@context":' + json.dumps(ctx.inline(), ensure_ascii=False, separators=(",", ":")).encode() + b',\n"@graph":['
+    first = True
+    for subject, run in _runs(triples):
+        chunk = json.dumps(ctx.node(subject, run), ensure_ascii=False, separators=(",", ":")).encode()
+        yield (b"\n" if first else b",\n") + chunk
+        first = False
+    yield b"\n]}\n"
+
+
+def requested_profile(accept: str | None, override: str | None = None) -> str:
+    """The JSON-LD profile asked for: ``?profile=`` (a profile IRI or its name), else Accept's ``profile`` parameter.
+
+    ``profile`` may list several IRIs (``"...#flattened ...#compacted"``); the first known one counts. The JSON
+    entry with the highest quality that names a known profile wins; none gives the framed default.
+    """
+    if override:
+        value = override.strip()
+        for p in PROFILES:
+            if value in (p, p[len(NS):]):
+                return p
+    if not accept or "profile" not in accept:
+        return FRAMED
+    best: tuple[float, str] | None = None
+    for value, quality in parse_accept_header(accept):
+        media, params = parse_options_header(value)
+        if media.lower() not in ("application/ld+json", "application/json") or "profile" not in params:
+            continue
+        known = [p for p in params["profile"].split() if p in PROFILES]
+        if known and (best is None or quality > best[0]):
+            best = (quality, known[0])
+    return best[1] if best else FRAMED
+
+
+# -- the prefix-only form (SPARQL CONSTRUCT answers, the ontology, listings) ----------------------
 
 
 class Compactor:
-    """Rewrites IRIs to prefixed names with the chosen context."""
+    """Rewrites IRIs to prefixed names with the prefix-only context (for graphs that have no site context)."""
 
     def __init__(self, base_iri: str) -> None:
         self.context = jsonld_context(base_iri)
@@ -48,7 +548,7 @@ class Compactor:
             return {"@id": self.node_id(term)}
         if isinstance(term, ox.Literal):
             if term.language:
-                return {"@value": term.value, "@language": term.language}
+                return {"@value": term.value, "@language": canonical(term.language)}
             if term.datatype.value == _STRING:
                 return term.value
             return {"@value": term.value, "@type": self.iri(term.datatype.value)}
@@ -82,7 +582,7 @@ def _runs(triples: Iterable[ox.Triple]) -> Iterator[tuple[ox.NamedNode | ox.Blan
 
 
 def stream(triples: Iterable[ox.Triple], base_iri: str, group: bool = False) -> Iterator[bytes]:
-    """Yield a compact JSON-LD document in chunks; ``group`` sorts by subject first (small graphs)."""
+    """Yield a prefix-only compact JSON-LD document in chunks; ``group`` sorts by subject first (small graphs)."""
     c = Compactor(base_iri)
     if group:
         triples = sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
@@ -96,5 +596,5 @@ def stream(triples: Iterable[ox.Triple], base_iri: str, group: bool = False) -> 
 
 
 def dumps(triples: Iterable[ox.Triple], base_iri: str) -> bytes:
-    """A compact JSON-LD document for a small graph."""
+    """A prefix-only compact JSON-LD document for a small graph (graphs without a site context)."""
     return b"".join(stream(triples, base_iri, group=True))

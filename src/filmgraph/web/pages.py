@@ -6,6 +6,8 @@
 | ``/{kind}/`` | the list of a kind's resources (HTML, or RDF by Accept / ``?format=``) |
 | ``/{kind}/{id}`` | ``303 See Other`` to the document the client asked for (Accept or ``?format=``) |
 | ``/{kind}/{id}.html``, ``.ttl``, ``.jsonld``, ``.nt`` | the documents about it |
+| ``/context.jsonld`` | the JSON-LD context every JSON-LD document and the dump use (ETag, long caching) |
+| ``/context-{version}.jsonld`` | the same context under its version (immutable) |
 
 Unknown ids are 404 (with suggestions), retired ids 410, malformed ids 404
 without touching the store. Every answer says ``Vary: Accept``; documents carry
@@ -20,13 +22,16 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from pyoxigraph import NamedNode, Triple
 
-from .. import describe, formats as F, home as home_model, iris, listing
+from .. import describe, formats as F, home as home_model, iris, jsonld, listing
 from ..cache import Once
 from ..errors import NotFound
+from ..namespaces import RDF, ontology_ns
 from ..negotiate import choose
 from ..numbers import ascii_int, client_int
 from ..page import resource_page
+from ..query import QueryService
 from ..rules import Report
 from ..schemaorg import script_json
 from ..void import FINDINGS_LISTED
@@ -85,9 +90,10 @@ def _links(alternates: list[tuple[str, F.Format]], about: str | None = None) -> 
     return ", ".join(parts)
 
 
-def _document(body: bytes, fmt: F.Format, link: str | None = None) -> Response:
+def _document(body: bytes, fmt: F.Format, link: str | None = None, profile: str | None = None) -> Response:
     """A document: strong ETag from the body, 304 on a matching If-None-Match, Vary: Accept."""
-    resp = Response(body, content_type=fmt.content_type)
+    content_type = f'{fmt.media_type}; profile="{profile}"; charset=utf-8' if profile else fmt.content_type
+    resp = Response(body, content_type=content_type)
     resp.set_etag(hashlib.sha256(body).hexdigest()[:32])
     resp.headers["Vary"] = "Accept"
     resp.headers["Cache-Control"] = "public, max-age=300"
@@ -212,14 +218,60 @@ def _resource_document(kind: str, id: str, extension: str) -> Response:
     query = services().query
     alternates = [(iris.document_path(kind, id, f.extension, _root()), f) for f in F.DOCUMENTS if f is not fmt]
     link = _links(alternates, found.iri)
+    if fmt is F.JSONLD:
+        profile = jsonld.requested_profile(request.headers.get("Accept"), request.args.get("profile"))
+        body = jsonld.document(jsonld.site_context(query.store), found.iri, rdf_document(query, found.iri), profile)
+        link += f', <{_root()}{jsonld.CONTEXT_PATH}>; rel="http://www.w3.org/ns/json-ld#context"'
+        return _document(body, fmt, link, profile)
     if fmt is not F.HTML:
-        return _document(F.serialize_graph(describe.document_graph(query, found.iri), fmt, query.store.base_iri), fmt, link)
+        return _document(F.serialize_graph(rdf_document(query, found.iri), fmt, query.store.base_iri), fmt, link)
     page_url = request.host_url.rstrip("/") + iris.document_path(kind, id, "html", _root())
     page, schema = resource_page(query, found, term_labels(), consistency_report().about, page_url, _root())
     films = _films_of_year(id) if kind == "year" else None
     html = render_template("resource.html", page=page, jsonld=script_json(schema) if schema else None,
                            alternates=alternates, kinds=listing.TITLES, year_films=films)
     return _document(html.encode("utf-8"), fmt, link)
+
+
+def rdf_document(query: QueryService, iri: str) -> list[Triple]:
+    """The RDF document of a resource: its own document, a record's claims with the names of what they link to.
+
+    The ontology's terms linked as values (``fg:Supported``, ``fg:Identified``) are left to the ontology's own
+    document, so JSON users read ``"assessment": "Supported"``, not an object.
+    """
+    fg = ontology_ns(query.store.base_iri)
+    triples = describe.document_graph(query, iri)
+    node = NamedNode(iri)
+    if any(t.subject == node and t.predicate.value == RDF + "type" and t.object == NamedNode(fg + "FilmRecord") for t in triples):
+        claims = describe.claims_graph(query, iri)
+        mine = {t.subject for t in claims if t.predicate.value == fg + "about" and t.object == node}
+        triples += [t for t in claims if t.subject in mine or t.predicate.value in describe.LABELS]
+    return describe.sorted_triples(t for t in triples if not (isinstance(t.subject, NamedNode) and t.subject.value.startswith(fg)))
+
+
+@bp.route(jsonld.CONTEXT_PATH)
+def context() -> Response:
+    """The JSON-LD context of the site (generated from the ontology and the data): ETag, cached for a day."""
+    ctx = jsonld.site_context(services().store)
+    resp = Response(ctx.body, content_type=F.JSONLD.content_type)
+    resp.set_etag(ctx.version)
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    resp.headers["Link"] = f'<{_root()}/context-{ctx.version}.jsonld>; rel="alternate"; type="{F.JSONLD.media_type}"'
+    resp.make_conditional(request)
+    return resp
+
+
+@bp.route("/context-<version>.jsonld")
+def context_version(version: str) -> Response:
+    """The context under its version: immutable (a new context gets a new version)."""
+    ctx = jsonld.site_context(services().store)
+    if version != ctx.version:
+        raise NotFound(f"no context of version {version[:40]!r} here; the current one is {_root()}/context-{ctx.version}.jsonld", version=version[:40])
+    resp = Response(ctx.body, content_type=F.JSONLD.content_type)
+    resp.set_etag(ctx.version)
+    resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    resp.make_conditional(request)
+    return resp
 
 
 def _films_of_year(id: str) -> listing.Listing | None:
