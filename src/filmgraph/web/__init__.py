@@ -17,13 +17,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["filmgraph"] = services or Services.build(settings)
 
-    from . import errors, health, sparql
+    from . import errors, health, intake, sparql
 
     errors.init_app(app)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(health.bp)
     _register_optional(app)
     app.before_request(_preflight)
+    intake.init_app(app)
     app.after_request(_common_headers)
     return app
 

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, send
 
 from .. import formats as F
 from ..dump import Download, DumpCache, DumpFile, register_download
+from .intake import whole_when_shorter
 
 __all__ = ["bp", "init_app", "register_download", "dump_cache"]
 
@@ -51,6 +52,7 @@ def download(filename: str) -> Response:
     cache = dump_cache()
     made = cache.file(filename)
     d = made.download
+    whole_when_shorter(made.size)
     resp = send_file(
         made.path,
         mimetype=d.media_type,

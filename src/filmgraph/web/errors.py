@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -10,6 +11,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .. import formats as F
 from ..errors import FilmgraphError, MethodNotAllowed, NotAcceptable, PayloadTooLarge
 from ..negotiate import choose
+from . import services
+from .intake import body_too_large
 
 log = logging.getLogger("filmgraph")
 
@@ -44,6 +47,9 @@ def render_error(err: FilmgraphError) -> Response:
         resp = _plain(err.status, err.title, err.message)
     if isinstance(err, MethodNotAllowed):
         resp.headers["Allow"] = ", ".join(err.allowed)
+    wait = err.context.get("retry_after")
+    if isinstance(wait, int) and not isinstance(wait, bool) and wait >= 0:
+        resp.headers["Retry-After"] = str(wait)  # an error that knows when to come back says so
     resp.headers["Vary"] = "Accept"
     return resp
 
@@ -61,8 +67,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(err: RequestEntityTooLarge) -> Response:
-        limit = app.config.get("MAX_CONTENT_LENGTH")
-        return render_error(PayloadTooLarge(f"request body is over the limit of {limit} bytes (setting max_body)", limit="max_body"))
+        limit = services().settings.max_body
+        length = request.content_length
+        if length is not None and length <= limit and request.mimetype in (F.FORM, "multipart/form-data"):
+            # werkzeug says the same when a form has more fields than it reads: say which limit it was.
+            parts = request.max_form_parts
+            return render_error(PayloadTooLarge(f"the form has more than {parts} fields, the most a request may carry", limit="fields", fields=parts))
+        return render_error(body_too_large(limit))
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response:
@@ -71,6 +82,10 @@ def init_app(app: Flask) -> None:
         typed.status = status
         typed.title = err.name
         resp = render_error(typed)
+        # What the exception says in headers stays said (Allow of a 405, Content-Range of a 416).
+        for name, value in err.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                resp.headers[name] = value
         if status == 405 and hasattr(err, "valid_methods") and err.valid_methods:
             resp.headers["Allow"] = ", ".join(err.valid_methods)
         return resp
@@ -79,3 +94,15 @@ def init_app(app: Flask) -> None:
     def _unexpected(err: Exception) -> Response:
         log.exception("unexpected error")
         return render_error(FilmgraphError("internal server error; the fault is ours and has been logged"))
+
+    @app.after_request
+    def _retry_after(resp: Response) -> Response:
+        # Every 503 (a time limit, a backend away, a store not ready) says when to come back.
+        if resp.status_code == 503 and "Retry-After" not in resp.headers:
+            resp.headers["Retry-After"] = str(retry_after())
+        return resp
+
+
+def retry_after() -> int:
+    """Seconds a client should wait after a 503: one query time limit, by when a worker is free again."""
+    return max(1, math.ceil(services().settings.query_timeout))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 
 from .. import formats as F
-from ..errors import BadRequest, MethodNotAllowed, NotAcceptable, PayloadTooLarge, UnsupportedMediaType, UriTooLong
+from ..errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, UriTooLong
 from ..negotiate import choose
 from ..query import refuse_update
 from ..service_description import describe_service
 from ..store import DatasetSpec
 from . import query_ui, services
+from .intake import body_too_large
 
 bp = Blueprint("sparql", __name__)
 
@@ -84,7 +85,7 @@ def _read_request() -> tuple[str | None, DatasetSpec]:
         else:
             raise UnsupportedMediaType(f"POST body of type {mimetype} is not a query; send {F.FORM} or {F.SPARQL_QUERY}")
         if request.content_length and request.content_length > services().settings.max_body:
-            raise PayloadTooLarge("request body is over the limit (setting max_body)", limit="max_body")
+            raise body_too_large(services().settings.max_body)
     if len(queries) > 1:
         raise BadRequest(f"exactly one query is allowed per request; got {len(queries)}")
     if not queries:
