@@ -121,6 +121,14 @@ def test_a_document_expands_to_the_graph_of_its_turtle(client, path: str) -> Non
     assert same_graph(graph_from_pyld(doc, client), turtle_graph(client, path))
 
 
+def test_the_dataset_description_leads_with_the_dataset_and_is_the_graph_of_its_turtle(client) -> None:  # type: ignore[no-untyped-def]
+    doc = client.get("/dataset.jsonld").get_json()
+    # The rules that found nothing are linked to nothing in the description: they stand beside it in an @graph.
+    first = doc["@graph"][0] if "@graph" in doc else doc
+    assert first["id"] == BASE + "dataset"
+    assert same_graph(graph_from_pyld(doc, client), turtle_graph(client, "/dataset"))
+
+
 @pytest.mark.parametrize("path", ["/film/sky-beckons-1959", "/mission/luna-2"])
 def test_a_document_read_with_the_served_context_by_url_is_the_same_graph(client, path: str) -> None:  # type: ignore[no-untyped-def]
     doc = client.get(path + ".jsonld").get_json()

@@ -397,13 +397,13 @@ def framed(ctx: Context, root_iri: str, triples: Iterable[ox.Triple]) -> dict[st
     """
     nodes = _by_subject(triples)
     root = ox.NamedNode(root_iri)
-    placed: set[object] = set()
+    placed: dict[object, dict[str, object]] = {}  # node -> the first object written for it
     about = ctx.fg + "about"
 
     def embed(subject: ox.NamedNode | ox.BlankNode, path: tuple[object, ...]) -> dict[str, object]:
-        placed.add(subject)
         run = nodes.get(subject, [])
         obj: dict[str, object] = {"id": ctx.node_id(subject)}
+        placed.setdefault(subject, obj)
         types = [ctx.type_value(t.object.value) for t in run if t.predicate.value == _TYPE and isinstance(t.object, ox.NamedNode)]
         if types:
             obj["type"] = sorted(types)
@@ -417,27 +417,31 @@ def framed(ctx: Context, root_iri: str, triples: Iterable[ox.Triple]) -> dict[st
                 ctx.put(obj, p, embed(o, (*path, o)))
             else:
                 ctx.put(obj, p, ctx.value(p, o))
-        if subject == root:
+        if subject == root and ctx.terms.get(about) is not None:
             claims = [s for s, run2 in nodes.items() if s not in path and any(t.predicate.value == about and t.object == subject for t in run2)]
-            if claims and ctx.terms.get(about) is not None:
+            if claims:
                 obj[CLAIMS] = [embed(c, (*path, c)) for c in claims]
         return obj
 
     doc = embed(root, (root,))
-    # Nodes not reached from the root (they only point into the document, or hang apart): under @reverse
-    # of a node they point at, else alone in an @graph beside the root (never dropped).
-    left = [s for s in nodes if s not in placed]
-    loose: list[dict[str, object]] = []
-    for s in left:
-        if s in placed:
-            continue
-        target = next((t for t in nodes[s] if isinstance(t.object, ox.NamedNode | ox.BlankNode) and t.object == root), None)
-        if target is not None:
-            reverse = doc.setdefault("@reverse", {})
+    # Nodes not reached from the root only point into the document: each goes under "@reverse" of the first
+    # node it points at that is written already (rules of a report, events of a mission); the rest, if any,
+    # stand beside the root in an @graph (never dropped).
+    progress = True
+    while progress:
+        progress = False
+        for s in [s for s in nodes if s not in placed]:
+            if s in placed:
+                continue
+            link = next((t for t in nodes[s] if isinstance(t.object, ox.NamedNode | ox.BlankNode) and t.object in placed
+                         and not (ctx.terms.get(t.predicate.value) and ctx.terms[t.predicate.value].type in ("@id", "@vocab"))), None)
+            if link is None:
+                continue
+            reverse = placed[link.object].setdefault("@reverse", {})
             assert isinstance(reverse, dict)
-            _append(reverse, ctx.key(target.predicate.value), embed(s, (root, s)), True)
-        else:
-            loose.append(embed(s, (s,)))
+            _append(reverse, ctx.key(link.predicate.value), embed(s, (link.object, s)), True)
+            progress = True
+    loose = [embed(s, (s,)) for s in nodes if s not in placed]
     if loose:
         return {"@context": ctx.inline(), "@graph": [doc, *loose]}
     return {"@context": ctx.inline(), **doc}

@@ -122,6 +122,9 @@ def _document(fmt: F.Format) -> Response:
             rule_labels={r.name: r.label for r in desc.report.rules},
             findings_listed=FINDINGS_LISTED,
         ).encode()
+    elif fmt is F.JSONLD:  # one object for JSON users, in the site's context; ?profile= or Accept's profile for RDF tools
+        profile = jsonld.requested_profile(request.headers.get("Accept"), request.args.get("profile"))
+        body = jsonld.document(jsonld.site_context(services().store), desc.iri, triples, profile)
     else:
         body = F.serialize_graph(triples, fmt, desc.base_iri)
     resp = Response(body, content_type=fmt.content_type)
@@ -131,6 +134,8 @@ def _document(fmt: F.Format) -> Response:
         + ['</sparql>; rel="http://rdfs.org/ns/void#sparqlEndpoint"']
     )
     resp.headers["Cache-Control"] = "no-cache"
+    if fmt is F.JSONLD:
+        resp.headers["Vary"] = "Accept"  # the JSON-LD profile comes from Accept
     return resp.make_conditional(request)
 
 
