@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import NamedNode
 
 from .graphview import GraphView, Presenter, Value
+from .namespaces import SCHEMA
 from .rules import Finding
 
 ASSESSMENT_WORDS = {
@@ -28,6 +29,20 @@ SOURCE_WORDS = {"TitleField": "the title", "YearField": "the year", "Description
 FIELD_ORDER = ("TitleField", "YearField", "DescriptionField", "FactField")
 
 _IRI_IN_TEXT = re.compile(r"<(https?://[^<>\s]+)>")
+_HOME_PAGE = re.compile(r"^https?://[^/?#]+/?$")
+
+DEFINING_DATES = (SCHEMA + "startDate", SCHEMA + "datePublished", SCHEMA + "foundingDate", SCHEMA + "birthDate")
+"""A thing's defining event (docs/rules.md): a launch or start, a publication, a founding, a birth."""
+
+NAMED_DATES = {"Planning": "conceivedDate", "End": SCHEMA + "endDate", "Publication": SCHEMA + "datePublished",
+               "Founding": SCHEMA + "foundingDate", "Birth": SCHEMA + "birthDate", "Launch": SCHEMA + "startDate",
+               "Start": SCHEMA + "startDate"}
+"""An event a claim names (fg:claimEvent) that a thing states by a date of its own."""
+
+
+def home_page(url: str) -> bool:
+    """True for a site's home page (``https://dhm.de/``): a source, but no page about the claim."""
+    return bool(_HOME_PAGE.match(url))
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,16 @@ class ClaimView:
     evidence: list[Value] = field(default_factory=list)
     dates: list[DatedThing] = field(default_factory=list)
     findings: list[FindingView] = field(default_factory=list)
+    event: str | None = None
+    """The event of the object the relation concerns, when the claim names it (fg:claimEvent), in words."""
+    truncated: bool = False
+    """The list's text the claim comes from is cut off (fg:sourceTruncated)."""
+    no_evidence: Value | None = None
+    """Why the claim has no evidence (fg:noEvidenceNote)."""
+    weak_evidence: bool = False
+    """Its only sources are sites' home pages: a source named, no page about the claim."""
+    foresight: str | None = None
+    """For a film that anticipates a real event: how long before the event the film came out."""
 
     @property
     def impossible(self) -> bool:
@@ -134,12 +159,38 @@ class ClaimReader:
             sources=[p.value(e) for e in evidence if p.path(e.value) is None],
             evidence=[p.link(e) for e in local],
             findings=self.findings(iri),
+            truncated=any(lit.value in ("true", "1") for lit in v.literals(iri, fg + "sourceTruncated")),
+            no_evidence=self._one(iri, fg + "noEvidenceNote"),
+            weak_evidence=bool(evidence) and all(home_page(e.value) for e in evidence if p.path(e.value) is None)
+            and any(p.path(e.value) is None for e in evidence),
         )
+        named = next(iter(v.iris(iri, fg + "claimEvent")), None)
+        if named:
+            view.event = p.term_label(named)
+        if predicate == fg + "anticipates":
+            view.foresight = self._foresight(iri, self._local(named))
         if css == "contradicted" or view.impossible:
             # What the claim relates the film to and the local evidence decide it; what it
             # merely mentions (a person named in passing) only when nothing else is dated.
             view.dates = self._dated(v.iris(iri, fg + "claimObject") + local) or self._dated(v.iris(iri, fg + "mentions"))
         return view
+
+    def _foresight(self, iri: str, named: str) -> str | None:
+        """'1955, six years before it happened (1961-04-12)' when the event came after the film's year."""
+        v, fg = self.v, self.fg
+        record = next(iter(v.iris(iri, fg + "about")), None)
+        target = next(iter(v.iris(iri, fg + "claimObject")), None)
+        if record is None or target is None:
+            return None
+        years = [int(lit.value[:4]) for lit in v.literals(record, SCHEMA + "datePublished") if lit.value[:4].isdigit()]
+        props = [NAMED_DATES[named]] if named in NAMED_DATES else ([] if named else list(DEFINING_DATES))
+        props = [fg + p if ":" not in p else p for p in props]
+        dates = sorted(lit.value for p in props for lit in v.literals(target, p) if lit.value[:4].isdigit())
+        if not years or not dates or int(dates[0][:4]) <= years[0]:
+            return None
+        gap = int(dates[0][:4]) - years[0]
+        when = dates[0][:10] if len(dates[0]) >= 10 else dates[0]
+        return f"The film ({years[0]}) showed it {gap} year{'' if gap == 1 else 's'} before it happened ({when})."
 
     def _dated(self, things: list[str]) -> list[DatedThing]:
         out = []
