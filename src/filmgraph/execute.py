@@ -51,7 +51,8 @@ def run_job(store: ox.Store, job: Job) -> Rendered:
         return _render(store.query(job.query, **kwargs), fmt, job)  # type: ignore[arg-type]
     except SyntaxError as exc:
         raise BadQuery(f"query does not parse: {exc}", parser=str(exc)) from None
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RuntimeError) as exc:
+        # pyoxigraph raises RuntimeError for evaluation errors of the query itself (an unbound SERVICE variable, ...)
         raise BadQuery(f"query cannot be evaluated on this dataset: {exc}") from None
     except OSError as exc:
         if job.services:  # pyoxigraph reports a failed SERVICE call (refused, HTTP error, bad answer) as OSError

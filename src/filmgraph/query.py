@@ -53,6 +53,8 @@ class Prepared:
     text: str
     shape: QueryShape
     format: F.Format
+    services: tuple[str, ...] = ()
+    """The allow-listed SERVICE endpoints it calls, as the engine reads their IRIs."""
 
 
 class QueryService:
@@ -71,8 +73,12 @@ class QueryService:
 
     # -- client queries -------------------------------------------------
 
-    def prepare(self, text: str, accept: str | None, overrides: Iterable[str] = ()) -> Prepared:
-        """Check a client query (length, form, updates, SERVICE) and negotiate its format."""
+    def prepare(self, text: str, accept: str | None, overrides: Iterable[str] = (), base: str | None = None) -> Prepared:
+        """Check a client query (length, form, updates, SERVICE) and negotiate its format.
+
+        ``base`` is the IRI relative IRIs in the query resolve against (the endpoint's URL): a SERVICE
+        target is compared with the allow-list as the engine will read it.
+        """
         if len(text) > self.settings.max_query_length:
             raise PayloadTooLarge(
                 f"query is {len(text)} characters, over the limit of {self.settings.max_query_length} (setting max_query_length)",
@@ -84,9 +90,9 @@ class QueryService:
                 f"query nests {found.nesting} levels deep, over the limit of {self.settings.max_query_nesting} (setting max_query_nesting)",
                 limit="max_query_nesting",
             )
-        check_services(found, self.settings.service_allow)
+        services = check_services(found, self.settings.service_allow, base)
         offered = F.GRAPHS if found.returns_graph else F.RESULTS
-        return Prepared(text, found, choose(accept, offered, overrides))
+        return Prepared(text, found, choose(accept, offered, overrides), services)
 
     def job(self, prepared: Prepared, dataset: DatasetSpec = DatasetSpec(), base: str | None = None) -> Job:
         """The job a prepared query makes: ``base`` resolves relative IRIs; the row cap is the setting's."""
@@ -98,7 +104,7 @@ class QueryService:
             dataset.default_graphs,
             dataset.named_graphs,
             base,
-            prepared.shape.services,
+            prepared.services,
         )
 
     def run(self, prepared: Prepared, dataset: DatasetSpec = DatasetSpec(), base: str | None = None) -> Rendered:
@@ -156,7 +162,13 @@ class QueryService:
             if self._pool is None or self._pool_pid != os.getpid():
                 from .workers import WorkerPool, stack_for
 
-                self._pool = WorkerPool(str(path), self.settings.query_workers, self.settings.query_timeout, stack_for(self.settings.max_query_length))
+                self._pool = WorkerPool(
+                    str(path),
+                    self.settings.query_workers,
+                    self.settings.query_timeout,
+                    stack_for(self.settings.max_query_length),
+                    confined=not self.settings.service_allow,  # no allow-list: no network for the workers
+                )
                 self._pool_pid = os.getpid()
             return self._pool
 

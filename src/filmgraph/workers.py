@@ -7,6 +7,11 @@ CPU work stops at once) and a fresh one takes its place, while the other
 workers go on serving. Workers come from a forkserver that has already
 imported pyoxigraph, so a replacement starts in milliseconds and never inherits
 the web server's threads.
+
+Unless SERVICE endpoints are allow-listed, a worker takes the network away from
+itself before its first query (:mod:`filmgraph.sandbox`): a query that the scan
+misjudged and that tries to call out kills its worker, and the client is told
+the query was refused.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import types
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from .errors import FilmgraphError, QueryTimeout, Unavailable
+from . import sandbox
+from .errors import FilmgraphError, QueryRefused, QueryTimeout, Unavailable
 from .execute import Job, run_job
 from .results import Rendered
 
@@ -47,6 +53,8 @@ def _disown_workers() -> None:
 
 
 MIN_STACK = 64 * 2**20
+READY_WITHIN = 60.0
+"""Seconds a new worker may take to install its sandbox and open the store."""
 
 
 def stack_for(max_query_length: int) -> int:
@@ -54,8 +62,14 @@ def stack_for(max_query_length: int) -> int:
     return max(MIN_STACK, 1024 * max_query_length)
 
 
-def _serve(conn: Connection, store_path: str, stack: int = MIN_STACK) -> None:
-    """Worker main: answer jobs on a thread whose stack no query within the length limit can overflow."""
+def _serve(conn: Connection, store_path: str, stack: int = MIN_STACK, confined: bool = True) -> None:
+    """Worker main: deny itself the network, then answer jobs on a thread whose stack no query within the length limit can overflow."""
+    if confined:
+        try:
+            sandbox.deny_network()
+        except sandbox.SandboxUnavailable as exc:
+            conn.send(("failed", str(exc)))
+            return
     # A process's main thread gets whatever stack the system gives (often 8 MiB): too little
     # for a long chain of UNION or ||, which would kill the worker (a 500 for the client).
     threading.stack_size(stack)
@@ -68,7 +82,12 @@ def _loop(conn: Connection, store_path: str) -> None:
     """Open the store read-only, answer jobs until the pipe closes."""
     import pyoxigraph as ox
 
-    store = ox.Store.read_only(store_path)
+    try:
+        store = ox.Store.read_only(store_path)
+    except OSError as exc:
+        conn.send(("failed", f"cannot open the store {store_path}: {exc}"))
+        return
+    conn.send(("ready", None))
     while True:
         try:
             job = conn.recv()
@@ -95,9 +114,11 @@ class _Worker:
 class WorkerPool:
     """A fixed number of query workers over one on-disk store, with a time limit per job."""
 
-    def __init__(self, store_path: str, size: int, timeout: float, stack: int = MIN_STACK) -> None:
+    def __init__(self, store_path: str, size: int, timeout: float, stack: int = MIN_STACK, confined: bool = True) -> None:
         self.store_path = store_path
         self.stack = stack
+        self.confined = confined
+        """Workers deny themselves the network (off only when SERVICE endpoints are allow-listed)."""
         self.size = max(1, size)
         self.timeout = timeout
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -110,7 +131,7 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         parent, child = _context().Pipe()
-        process = _context().Process(target=_serve, args=(child, self.store_path, self.stack), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
+        process = _context().Process(target=_serve, args=(child, self.store_path, self.stack, self.confined), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
         with _MAIN_LOCK:
             # A worker needs nothing from __main__; without this, multiprocessing re-runs the host
             # program's main script in every worker (and fails when it is stdin or an embedded server).
@@ -121,6 +142,14 @@ class WorkerPool:
             finally:
                 sys.modules["__main__"] = main
         child.close()
+        # The worker says it is ready once its sandbox holds and the store is open; a worker that
+        # cannot confine itself never serves (a query must not run with the network reachable).
+        status, message = parent.recv() if parent.poll(READY_WITHIN) else ("failed", f"no answer within {READY_WITHIN:g} s")
+        if status != "ready":
+            process.kill()
+            process.join(timeout=5)
+            parent.close()
+            raise Unavailable(f"a query worker could not start: {message}")
         return _Worker(process, parent)
 
     def _replace(self, dead: _Worker) -> None:
@@ -131,7 +160,10 @@ class WorkerPool:
             self.killed += 1
             if self._closed:
                 return
-        self._idle.put(self._start())
+        try:
+            self._idle.put(self._start())
+        except Unavailable as exc:
+            print(f"filmgraph: {exc.message}; the pool goes on with one worker less", file=sys.stderr)
 
     def run(self, job: Job) -> Rendered:
         """Run a job on a free worker; raise QueryTimeout at the limit (the worker is killed)."""
@@ -160,6 +192,12 @@ class WorkerPool:
             worker.process.join(timeout=0.5)
             code = worker.process.exitcode
             threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            if self.confined and code == -sandbox.KILLED_BY:
+                raise QueryRefused(
+                    "the query tried to open a network connection (SERVICE), which this endpoint refuses: "
+                    "its query workers have no network access",
+                    refused="network",
+                ) from None
             raise FilmgraphError(f"query worker died: {exc!r} (exit code {code})") from None
         self._idle.put(worker)
         if status == "error":

@@ -32,7 +32,7 @@ def endpoint() -> Response:
         return _describe_or_ui()
     svc = services()
     overrides = [v for name in FORMAT_PARAMS for v in request.values.getlist(name)]
-    prepared = svc.query.prepare(query, request.headers.get("Accept"), overrides)
+    prepared = svc.query.prepare(query, request.headers.get("Accept"), overrides, base=request.base_url)
     job = svc.query.job(prepared, dataset, request.base_url)
     tag = svc.query.etag(job) if request.method in ("GET", "HEAD") else None
     if tag is not None and request.if_none_match.contains_weak(tag):
