@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph.settings import Settings, table
+from filmgraph.settings import Settings, allowed, table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -22,6 +22,14 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     text = README.read_text()
     for f in dataclasses.fields(Settings):
         assert f"`FILMGRAPH_{f.name.upper()}`" in text, f"{f.name} is missing from README.md's settings table"
+
+
+def test_every_setting_has_its_allowed_values_in_the_readme() -> None:
+    text = README.read_text()
+    for name, env, *_ in table():
+        assert len(allowed(name)) > 5, name
+        row = next((line for line in text.splitlines() if line.startswith(f"| `--{name.replace('_', '-')}` | `{env}`")), "")
+        assert allowed(name) in row, f"{name}: README.md's settings table does not say what it allows"
 
 
 def test_environment_variables_are_parsed_by_type() -> None:

@@ -25,18 +25,25 @@ COMMANDS = {
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("settings (each also FILMGRAPH_<NAME> in the environment)")
+    group = parser.add_argument_group("settings (each also FILMGRAPH_<NAME> in the environment; checked before anything starts)")
     for name, env, default, help_ in S.table():
-        group.add_argument(f"--{name.replace('_', '-')}", dest=f"setting_{name}", metavar=name.upper(), help=f"{help_} [{env}, default {default}]")
+        switch = {"nargs": "?", "const": "yes"} if isinstance(getattr(S.Settings(), name), bool) else {}
+        group.add_argument(
+            S.flag(name), dest=f"setting_{name}", metavar=name.upper(), **switch,  # type: ignore[arg-type]
+            help=f"{help_} Allowed: {S.allowed(name)}. [{env}, default {default}]".replace("%", "%%"),
+        )
 
 
-def _settings(args: argparse.Namespace) -> S.Settings:
-    overrides = {}
+def _settings(args: argparse.Namespace, files: bool | None = None, **changes: object) -> S.Settings:
+    """The command's settings from the environment and its flags (then ``changes``), checked: a bad one raises
+    :class:`~filmgraph.settings.SettingError` before the command opens a store or a port. ``files``: the command
+    reads the data files even though a store is named (``load``)."""
+    flags = {}
     for f in dataclasses.fields(S.Settings):
         raw = getattr(args, f"setting_{f.name}", None)
         if raw is not None:
-            overrides[f.name] = S.parse_value(f.name, raw)
-    return S.Settings.from_env(**overrides)
+            flags[f.name] = raw
+    return S.load(None, flags, files, **changes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     link = cmds["link"].add_mutually_exclusive_group(required=True)
     link.add_argument("--endpoint", metavar="URL", help="a Wikidata-like SPARQL endpoint to ask for candidates; writes a review file")
     link.add_argument("--accept", metavar="REVIEW", help="a review file whose accepted candidates become Turtle links with provenance")
+    link.add_argument("--quickstatements", metavar="REVIEW", help="a review file whose accepted real films become QuickStatements (V1 OUTPUT.txt and CSV OUTPUT.csv; default OUTPUT quickstatements)")
     cmds["link"].add_argument("--output", "-o", help="file to write (default: link-review.json for --endpoint, standard output for --accept); never inside the data folder")
     cmds["link"].add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each query to the endpoint (default 60)")
     cmds["query"].add_argument("sparql", help="the query text, or @file to read it from a file")
@@ -71,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(globals()[f"cmd_{args.command}"](args) or 0)
+    except S.SettingError as exc:  # one line per bad setting, nothing started
+        for problem in exc.problems:
+            print(f"filmgraph {args.command}: {problem}", file=sys.stderr)
+        return 2
     except FilmgraphError as exc:
         print(f"filmgraph {args.command}: {exc.message}", file=sys.stderr)
         return 1 if exc.status >= 500 else 2
@@ -85,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     """Print the settings table."""
     for name, env, default, help_ in S.table():
-        print(f"{name:18} {env:28} {default!s:24} {help_}")
+        print(f"{name:21} {env:31} {default!s:24} {help_} Allowed: {S.allowed(name)}.")
     return 0
 
 
@@ -93,7 +105,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Parse and validate the data; exit non-zero naming file, node and rule on failure."""
     from .store.embedded import EmbeddedStore
 
-    settings = _settings(args).replace(validate=True, store_path="", store_url="")
+    settings = _settings(args, validate=True, store_path="", store_url="")
     store = EmbeddedStore.build(settings)
     print(f"valid: {len(store)} triples from {len(settings.data)} data files conform to {settings.shapes.name}")
     return 0
@@ -168,7 +180,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     from .store.embedded import EmbeddedStore
 
-    settings = _settings(args).replace(store_path="", store_url="")
+    settings = _settings(args, store_path="", store_url="")
     started = time.monotonic()
     store = EmbeddedStore.build(settings, Path(args.path))
     index = store.index
@@ -185,7 +197,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     """Load the validated dataset into a remote store (idempotent: replaces its default graph)."""
     from .load import load
 
-    settings = _settings(args)
+    settings = _settings(args, files=True)
     into = args.into or settings.store_url
     if not into:
         raise ValueError("no remote store: give --into URL (its SPARQL query endpoint) or set store_url")
@@ -196,8 +208,10 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_link(args: argparse.Namespace) -> int:
     """Propose Wikidata links for review, or write the accepted ones as Turtle (never into the data)."""
-    from .reconcile.commands import link
+    from .reconcile.commands import link, quickstatements
 
+    if args.quickstatements:
+        return quickstatements(_open(args), args.quickstatements, args.output)
     return link(_open(args), args.endpoint, args.accept, args.output, args.timeout)
 
 
