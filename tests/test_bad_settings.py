@@ -1,8 +1,9 @@
-"""A bad setting stops every command before anything starts.
+"""A bad setting stops every command before anything starts; no request header moves the site under a prefix.
 
 Each bad value runs the real ``filmgraph`` command as a subprocess: it must exit
 2 with one line on stderr naming the setting (flag and variable), the value and
-what is allowed, no traceback, and never listen on its port.
+what is allowed, no traceback, and never listen on its port. A ``SCRIPT_NAME``
+request header sent to a real ``filmgraph serve`` changes no link of a page.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
+import requests
 
 from filmgraph import settings as S
 from filmgraph.cli import main
+from filmgraph.server import _Gunicorn
 from filmgraph.settings import Settings
 
 from .loopback import free_port, port_is_open
@@ -189,3 +194,75 @@ def test_files_are_checked_when_they_are_read() -> None:
     assert S.problems(Settings(data=missing, store_url="http://127.0.0.1:7878/query"), files=True) != []  # filmgraph load
     assert S.problems(Settings(shapes=Path("/nonexistent/shapes.ttl"), validate=False)) == []
     assert S.problems(Settings(data=missing)) != []
+
+
+# -- the site is at the root, whatever SCRIPT_NAME a request sends --------------------------------
+
+
+class _Serve:
+    """A real ``filmgraph serve`` on a free loopback port (one worker: a small footprint); ``stop()`` ends its session."""
+
+    def __init__(self, log: Path, *flags: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = ["serve", "--port", str(self.port), "--workers", "1", "--threads", "4", "--query-workers", "1", *flags]
+        with log.open("wb") as out:
+            self.process = subprocess.Popen([*_command(), *args], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        deadline = time.monotonic() + 180
+        while not port_is_open(self.port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"filmgraph serve did not start: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Serve]:
+    server = _Serve(tmp_path_factory.mktemp("serve") / "serve.log")
+    yield server
+    server.stop()
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'(?:href|src|action)="([^"]*)"', html)
+
+
+@pytest.mark.parametrize("path", ["/", "/sparql", "/film/star-1962.html"])
+def test_a_script_name_header_changes_no_link(served: _Serve, path: str) -> None:
+    plain = requests.get(served.url + path, headers={"Accept": "text/html"}, timeout=60)
+    forged = requests.get(served.url + path, headers={"Accept": "text/html", "SCRIPT_NAME": "/evil"}, timeout=60)
+    assert plain.status_code == forged.status_code == 200
+    assert _links(forged.text) == _links(plain.text) and _links(plain.text)
+    assert "/evil" not in forged.text
+
+
+def test_a_script_name_header_does_not_mount_the_site_elsewhere(served: _Serve) -> None:
+    forged = requests.get(served.url + "/evil/", headers={"Accept": "text/html", "SCRIPT_NAME": "/evil"}, timeout=60)
+    assert forged.status_code == 404
+    assert not any(link.startswith("/evil") for link in _links(forged.text))
+
+
+def test_gunicorn_is_told_to_trust_no_forwarded_path_and_run_no_control_socket() -> None:
+    cfg = _Gunicorn(Settings()).cfg
+    assert cfg.forwarder_headers == [] and cfg.control_socket_disable is True
+    assert _Gunicorn(Settings(host="::1", port=8080)).cfg.bind == ["[::1]:8080"]
+
+
+def test_serve_runs_no_gunicorn_control_socket(served: _Serve) -> None:
+    # gunicorn's default control socket is one path per user: a second instance would take it from the first.
+    # gunicorn opens it once its workers are spawned: after an answer, watch the master a few seconds.
+    assert requests.get(served.url + "/healthz", timeout=60).ok
+    master = psutil.Process(served.process.pid)
+    for _ in range(25):
+        sockets = [str(c.laddr) for c in master.net_connections(kind="unix")]
+        assert not any(path.endswith("gunicorn.ctl") for path in sockets), sockets
+        time.sleep(0.2)

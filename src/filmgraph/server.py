@@ -20,7 +20,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         s = self.settings
-        self.cfg.set("bind", f"{s.host}:{s.port}")
+        self.cfg.set("bind", _bind(s.host, s.port))
         self.cfg.set("workers", s.workers)
         self.cfg.set("threads", s.threads)
         self.cfg.set("worker_class", "gthread")
@@ -32,6 +32,14 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         self.cfg.set("accesslog", "-")
         self.cfg.set("worker_exit", _worker_exit)
         self.cfg.set("pre_request", _closing_past(s.max_body))
+        # gunicorn would take SCRIPT_NAME and PATH_INFO from request headers of any peer in forwarded_allow_ips
+        # (loopback by default, so anything a local proxy passes on): a client would choose the links of a page.
+        # The site is served at the root (see web.create_app), never under a prefix a request names.
+        self.cfg.set("forwarder_headers", "")
+        # gunicorn's control socket defaults to one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
+        # ~/.gunicorn/gunicorn.ctl): a second instance takes it over from the first, and stopping either removes
+        # it. filmgraph is configured by its settings, not at run time, so it runs none.
+        self.cfg.set("control_socket_disable", True)
 
     def load(self) -> object:
         from .web import create_app
@@ -40,8 +48,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         self.site = app
         # Said once the site is built: a data fault stops startup before anything listens.
         s = self.settings
-        print(f"filmgraph: serving {s.base_iri} on http://{s.host}:{s.port}/", file=sys.stderr)
+        print(f"filmgraph: serving {s.base_iri} on http://{_bind(s.host, s.port)}/", file=sys.stderr)
         return app
+
+
+def _bind(host: str, port: int) -> str:
+    """gunicorn's bind address: an IPv6 address goes in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def serve(settings: Settings) -> None:

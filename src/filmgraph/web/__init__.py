@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from flask import Flask, Response, current_app, request
 
 from ..services import Services
@@ -26,14 +29,30 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.before_request(_preflight)
     intake.init_app(app)
     app.after_request(_common_headers)
+    app.wsgi_app = _AtRoot(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+class _AtRoot:
+    """WSGI middleware: the site is served at the root, whatever ``SCRIPT_NAME`` the server passes on. gunicorn takes
+    one from a request header (and from its environment); a client must not choose the links of a page, nor make a
+    cached copy of a page per prefix. (Mounting under a prefix would need a setting, and page templates whose own
+    links follow ``request.script_root``: today they are written from the root.)"""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ["PATH_INFO"] = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        environ["SCRIPT_NAME"] = ""
+        return self.app(environ, start_response)
 
 
 def _register_optional(app: Flask) -> None:
     # Areas built as separate blueprints register themselves here when present.
     import importlib
 
-    for name in ("pages", "dumps", "ontology", "dataset", "reconcile"):
+    for name in ("pages", "dumps", "ontology", "dataset", "reconcile", "wikidata"):
         try:
             module = importlib.import_module(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:
