@@ -96,7 +96,7 @@ BAD = [
     ("max_query_nesting past the engine's stack", ["--max-query-nesting", "100000"], {}, "max_query_nesting", f"to {S.MAX_QUERY_NESTING}"),
     ("result_cache_mb -1", ["--result-cache-mb", "-1"], {}, "result_cache_mb", "from 0 (off)"),
     ("query_workers -1", ["--query-workers", "-1"], {}, "query_workers", "must be an integer from 0"),
-    ("query_workers 0 without saying it removes the time limit", ["--query-workers", "0"], {}, "query_workers", "no time limit; give --allow-no-time-limit"),
+    ("query_workers 0 without saying it removes the time limit", ["--query-workers", "0"], {}, "query_workers", "no time limit (nor the workers' network sandbox); give --allow-no-time-limit"),
     ("base_iri without a final slash", ["--base-iri", "https://example.org/fg"], {}, "base_iri", "ending in / or #"),
     ("base_iri relative", [], {"FILMGRAPH_BASE_IRI": "/fg/"}, "base_iri", "absolute http(s)"),
     ("base_iri not http", ["--base-iri", "urn:fg:"], {}, "base_iri", "absolute http(s)"),

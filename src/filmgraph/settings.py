@@ -296,8 +296,8 @@ class Settings:
     max_body: int = _setting(1_000_000, "Largest accepted request body, bytes (413 above).", _integer(1, MAX_BODY), int)
     max_query_length: int = _setting(100_000, "Longest accepted query text, characters (414 for GET, 413 for POST above).", _integer(1, MAX_QUERY_LENGTH), int)
     max_query_nesting: int = _setting(1000, "Deepest nesting of a query (brackets open at once; a chained ! counts as one more), so that no query can overflow the engine's stack (400 above).", _integer(1, MAX_QUERY_NESTING), int)
-    query_workers: int = _setting(2, "Query worker processes per web worker; a runaway query is stopped by ending its worker. 0 (embedded store) runs queries in the web worker with no time limit, and needs allow_no_time_limit.", _integer(0, MAX_QUERY_WORKERS, "0 needs allow_no_time_limit"), int)
-    allow_no_time_limit: bool = _setting(False, "Allow query_workers 0 with the embedded store: without query workers no query can be stopped, so queries have no time limit.", _boolean(), _bool)
+    query_workers: int = _setting(2, "Query worker processes per web worker; a runaway query is stopped by ending its worker. 0 (embedded store) runs queries in the web worker with no time limit (and outside the workers' network sandbox), and needs allow_no_time_limit.", _integer(0, MAX_QUERY_WORKERS, "0 needs allow_no_time_limit"), int)
+    allow_no_time_limit: bool = _setting(False, "Allow query_workers 0 with the embedded store: without query workers no query can be stopped, so queries have no time limit (nor the workers' network sandbox).", _boolean(), _bool)
     result_cache_mb: int = _setting(64, "Memory for cached query results per web worker, MiB (the data is read-only, so cached answers never go stale); 0 turns the cache off.", _cache_mb(), int)
     service_allow: tuple[str, ...] = _setting((), "SERVICE endpoints that queries may call (comma-separated IRIs); empty: SERVICE is refused.", _urls(), _list, tuple)
     cors_origins: str = _setting("*", "Access-Control-Allow-Origin for reads.", _origin())
@@ -395,7 +395,7 @@ def _problems(settings: Settings, texts: Mapping[str, str], files: bool | None) 
     if settings.query_workers == 0 and not settings.store_url and not settings.allow_no_time_limit:
         out.append(("query_workers", _line(
             "query_workers", texts.get("query_workers", 0),
-            f"without query workers no query can be stopped, so queries have no time limit; "
+            f"without query workers no query can be stopped, so queries have no time limit (nor the workers' network sandbox); "
             f"give {flag('allow_no_time_limit')} ({ENV_PREFIX}ALLOW_NO_TIME_LIMIT=yes) to run so, else an integer from 1 to {MAX_QUERY_WORKERS}",
         )))
     return out
