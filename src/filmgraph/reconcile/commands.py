@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .. import formats as F
@@ -11,9 +12,11 @@ from ..errors import BadRequest
 from ..services import Services
 from .index import read_entries
 from .linking import SparqlClient, accept, discover
+from .wikidata import accepted_edits, csv_text, skipped, v1
 from .service import parse_json
 
 REVIEW_FILE = "link-review.json"
+QUICKSTATEMENTS_STEM = "quickstatements"
 
 
 def _outside_data(services: Services, output: Path) -> None:
@@ -45,4 +48,23 @@ def link(services: Services, endpoint: str | None, review: str | None, output: s
     else:
         sys.stdout.buffer.write(body)
     print(f"{links} accepted links written{f' to {output}' if output else ''}; add them to data/ yourself", file=sys.stderr)
+    return 0
+
+
+def quickstatements(services: Services, review: str, output: str | None, today: date | None = None) -> int:
+    """Write QuickStatements (V1 ``{stem}.txt`` and CSV ``{stem}.csv``) for the accepted film candidates of a review."""
+    data = parse_json(Path(review).read_bytes(), review)
+    base = services.store.base_iri
+    edits = accepted_edits(data, base, today or datetime.now(timezone.utc).date())
+    stem = Path(output or QUICKSTATEMENTS_STEM)
+    if stem.suffix in (".txt", ".csv", ".tsv"):
+        stem = stem.with_suffix("")
+    targets = (stem.with_name(stem.name + ".txt"), stem.with_name(stem.name + ".csv"))
+    for target in targets:
+        _outside_data(services, target)
+    targets[0].write_text(v1(edits), encoding="utf-8")
+    targets[1].write_text(csv_text(edits), encoding="utf-8")
+    print(f"wrote {targets[0]} (QuickStatements V1) and {targets[1]} (CSV): {len(edits)} statements from the accepted candidates", file=sys.stderr)
+    for item in skipped(data, base):
+        print(f"no statement for {item}: only films have a filmgraph id property; add such links with --accept", file=sys.stderr)
     return 0

@@ -129,7 +129,10 @@ def discover(entries: Mapping[str, Entry], client: SparqlClient, now: datetime |
         "endpoint": client.endpoint,
         "instructions": "Check each candidate; set \"accept\": true on those that are the same thing as the resource. "
                         "Then run: filmgraph link --accept THIS-FILE --output links.ttl, and add links.ttl to data/ yourself. "
+                        "For Wikidata: once the filmgraph film ID property exists, write its id as \"property\" and run "
+                        "filmgraph link --quickstatements THIS-FILE (statements for the accepted real films only). "
                         "Nothing in this file is in the data.",
+        "property": None,
         "resources": review,
     }
 
