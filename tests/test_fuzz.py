@@ -3,13 +3,19 @@
 Hypothesis mutates the site's own queries (characters and tokens inserted,
 deleted and replaced, huge literals, deep nesting, unicode, NUL bytes, broken
 percent-encodings), and sends random Accept and Content-Type headers, paths and
-reconciliation payloads. Every answer must be sound (see ``wellformed.py``),
+reconciliation payloads. Every route of the app (taken from its own route table,
+so a new one is not forgotten) gets odd values for its query parameters and for
+others': digits of other scripts, huge and negative numbers, empty and repeated
+parameters, NUL, CR/LF, broken percent-encodings, odd Range and Accept headers,
+as GET, HEAD and (where taken) POST. Every answer must be sound (see ``wellformed.py``),
 come back within the query time limit plus a margin, and no example may make
 filmgraph contact the loopback listener that some of them name (SERVICE, FROM).
 
 Most examples go through the Flask test client (fast); a smaller sample goes
 over a real socket with raw bytes (http.client does not re-quote anything).
 The runs are derandomized, so CI sees the same examples every time.
+``FILMGRAPH_FUZZ_TALLY=path`` writes what the requests got (by status class, server
+faults, outbound connections) to ``path`` at the end: the figures of a long run.
 """
 
 from __future__ import annotations
@@ -17,9 +23,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -32,7 +42,7 @@ from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 
 from .loopback import Loopback
-from .wellformed import problem
+from .wellformed import media_type, problem
 
 TIMEOUT = 1.0
 MARGIN = 8.0
@@ -100,12 +110,50 @@ def fuzz_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services
     svc.close()
 
 
+@dataclass
+class Tally:
+    """What the fuzzed requests of this module got, by status; written out at the end when ``FILMGRAPH_FUZZ_TALLY`` names a file."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    timeouts: int = 0
+    """503s of a query over the time limit (sound: the client asked for too much)."""
+
+    def record(self, status: int, body: bytes) -> None:
+        self.statuses[status] += 1
+        if status == 503 and b"query_timeout" in body:
+            self.timeouts += 1
+
+    def summary(self, listener: Loopback) -> dict[str, object]:
+        """Requests sent, by status class; server faults (a 5xx that is not a time limit) and outbound connections, both to be 0."""
+        faults = sum(n for s, n in self.statuses.items() if s >= 500) - self.timeouts
+        classes = Counter(f"{s // 100}xx" for s in self.statuses.elements())
+        return {"requests": sum(self.statuses.values()), "by_class": dict(sorted(classes.items())), "server_faults": faults,
+                "query_timeouts_503": self.timeouts, "outbound_connections": len(listener.hits)}
+
+
 @pytest.fixture(scope="module")
-def fuzz_client(fuzz_services: Services):  # type: ignore[no-untyped-def]
-    """A test client of the app under fuzz."""
+def tally(listener: Loopback) -> Iterator[Tally]:
+    """Counts every fuzzed request's status; the long run's figures come from here."""
+    counted = Tally()
+    yield counted
+    out = os.environ.get("FILMGRAPH_FUZZ_TALLY")
+    if out:
+        Path(out).write_text(json.dumps(counted.summary(listener), indent=2) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(fuzz_services: Services, tally: Tally):  # type: ignore[no-untyped-def]
+    """The app under fuzz (its tally among its extensions)."""
     app = create_app(fuzz_services.settings, fuzz_services)
     app.config["TESTING"] = True
-    return app.test_client()
+    app.extensions["fuzz.tally"] = tally
+    return app
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(fuzz_app):  # type: ignore[no-untyped-def]
+    """A test client of the app under fuzz."""
+    return fuzz_app.test_client()
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -122,10 +170,32 @@ def _send(client, method: str, path: str, listener: Loopback, **kwargs) -> None:
     with client.open(path, method=method, **kwargs) as resp:
         body = resp.get_data()
     elapsed = time.monotonic() - started
-    found = problem(resp.status_code, resp.headers.get("Content-Type"), body, method)
+    client.application.extensions["fuzz.tally"].record(resp.status_code, body)
+    found = _problem(resp.status_code, resp.headers, body, method, path)
     assert found is None, f"{method} {path[:300]!r} {kwargs!r:.500}: {found}"
     assert elapsed < TIMEOUT + MARGIN, f"{method} {path[:300]!r} took {elapsed:.1f} s"
     assert listener.hits == [], f"{method} {path[:300]!r} made filmgraph contact {listener.hits[0].path}"
+
+
+def _problem(status: int, headers: Mapping[str, str], body: bytes, method: str, path: str) -> str | None:
+    """What is wrong with an answer (see ``wellformed.py``), knowing two answers it does not: a part of a file, a plain TSV download."""
+    if status == 206:
+        return _partial(headers.get("Content-Range") or "", body, method)
+    if status == 200 and path.startswith("/dumps/") and media_type(headers.get("Content-Type")) == "text/tab-separated-values":
+        widths = {line.count(b"\t") for line in body.splitlines()}
+        return None if len(widths) == 1 else f"a TSV download of rows of different widths: {sorted(widths)[:5]}"
+    return problem(status, headers.get("Content-Type"), body, method)
+
+
+def _partial(content_range: str, body: bytes, method: str) -> str | None:
+    """What is wrong with a 206 (a part of a file: its Content-Range must say which, and the body be that long)."""
+    m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", content_range)
+    if m is None:
+        return f"206 without a byte Content-Range: {content_range!r}"
+    first, last, whole = (int(g) for g in m.groups())
+    if not first <= last < whole or (method != "HEAD" and len(body) != last - first + 1):
+        return f"206 of {len(body)} bytes says Content-Range: {content_range}"
+    return None
 
 
 # -- strategies ------------------------------------------------------------------------------------
@@ -388,40 +458,218 @@ def test_deep_and_long_queries_are_refused_or_answered_never_fatal(fuzz_client, 
         assert resp.status_code == 400 and b"max_query_nesting" in resp.get_data()
 
 
+# -- every route's parameters, taken from the app's own route table ---------------------------------
+
+ROUTE_PARAMS: dict[str, tuple[str, ...]] = {
+    "static": (),
+    "sparql.endpoint": ("query", "default-graph-uri", "named-graph-uri", "format", "output", "results", "update", "using-graph-uri"),
+    "health.healthz": (),
+    "pages.home": ("format",),
+    "pages.collection": ("year", "after", "type", "format"),
+    "pages.search": ("q", "kind", "format"),
+    "pages.resource": ("format", "profile"),
+    "pages.context": (),
+    "pages.context_version": (),
+    "dumps.index": (),
+    "dumps.download": (),
+    "ontology.ontology": ("format",),
+    "ontology.ontology_file": (),
+    "ontology.ontology_version": ("format",),
+    "dataset.dataset": ("format",),
+    "dataset.dataset_document": (),
+    "dataset.well_known_void": ("format",),
+    "dataset.consistency": ("format",),
+    "dataset.rule": ("format",),
+    "reconcile.root": ("queries", "query", "extend", "callback"),
+    "reconcile.suggest": ("prefix", "cursor", "limit", "type", "callback"),
+    "reconcile.flyout": ("id", "callback"),
+    "reconcile.preview": ("id",),
+    "reconcile.propose": ("type", "limit", "callback"),
+    "reconcile.about": (),
+    "reconcile_v1.root_v1": (),
+    "reconcile_v1.match_v1": ("queries",),
+    "reconcile_v1.suggest_v1": ("prefix", "cursor", "limit", "type"),
+    "reconcile_v1.preview_v1": ("id",),
+    "reconcile_v1.extend_v1": ("extend",),
+    "reconcile_v1.propose_v1": ("type", "limit"),
+    "wikidata.page": ("format",),
+}
+"""The query parameters each route reads (by endpoint). A route missing here fails
+``test_every_route_has_its_parameters_listed_for_fuzzing``; every route is fuzzed with every name anyway."""
+ALL_PARAMS = sorted({name for names in ROUTE_PARAMS.values() for name in names})
+SENSIBLE = {
+    "query": ["ASK {}", "SELECT * WHERE { ?s ?p ?o } LIMIT 2", f"SELECT * FROM <{LISTENER}/g> WHERE {{ ?s ?p ?o }} LIMIT 1", "DESCRIBE <%sfilm/aelita>" % DEFAULT_BASE, "Aelita", '{"query": "Aelita"}'],
+    "default-graph-uri": [f"{LISTENER}/g", DEFAULT_BASE + "graph"], "named-graph-uri": [f"{LISTENER}/n"],
+    "format": ["json", "html", "ttl", "turtle", "jsonld", "nt", "xml", "csv", "tsv", "text/turtle", "application/ld+json", "nope"],
+    "output": ["json", "xml"], "results": ["csv"], "year": ["1960", "1924", "-1", "0"], "after": ["aelita", "nebo-zovyot", "zzz", "Bad Id"],
+    "type": ["fg:FilmRecord", "fg:Film", "Film", "fg:Claim"], "q": ["aelita", "небо", "the", "a*"], "kind": ["film", "mission", "planet"],
+    "queries": ['{"q0": {"query": "Aelita"}}', '{"queries": [{"conditions": [{"matchType": "name", "propertyValue": "Aelita"}]}]}'],
+    "extend": ['{"ids": ["film/aelita"], "properties": [{"id": "year"}]}'], "callback": ["cb", "a.b", "alert(1)"],
+    "prefix": ["ae", "", "Луна"], "cursor": ["0", "5", "10000"], "limit": ["1", "3", "100"], "id": ["film/aelita", "mission/luna-2", "nope"],
+    "profile": ["http://www.w3.org/ns/json-ld#compacted", "x"],
+}
+ODD = [
+    "", " ", "²", "①", "٣", "３", "١٩٦٠", "１９６０", "-٣", "0", "-0", "-1", "+1", "007", "1.5", "1e999", "NaN", "Infinity", "0x10", " 5", "5 ",
+    "9" * 20, "9" * 400, "9" * 5000, "-" + "9" * 30, "\x00", "a\x00b", "\r\n", "\n", "\r", "\t", "\u202e", "\ufeff", "\U0001f680", "é",
+    "\ud800", "x" * 3000, "[]", "{", "null", "true", "../../pyproject.toml", "<script>alert(1)</script>", "%", "?", "&", "=", "#", ";q=2",
+]
+DIGITS = ["²", "①", "٣", "３", "١٩٦٠", "１９６０", "-٣", "-１", "٣٣", "1²", "¹⁰", "⑩", "௧௯௬௦", "߁", "𝟙𝟡𝟞𝟘", "--5", "5-", "-", "1_000", "9" * 19, "9" * 5000, "-" + "9" * 19, "0" * 200 + "1"]
+"""Numbers as a client might write them: digits of other scripts (``int()`` reads some, ``isdigit()`` says yes to more), huge, signed."""
+RAW = ["%", "%z", "%zz", "%FF", "%C3%28", "%ED%A0%80", "%E2%82", "%00", "%0D%0A", "%0A", "%2", "+", "&&", "=", "==", ";", "%25", "%C0%AF"]
+"""Fragments spliced in as they are: broken escapes, invalid UTF-8, an encoded surrogate, NUL, CR/LF."""
+RANGES = ["bytes=0-5", "bytes=99999999-", "items=0-5", "bytes=-5", "bytes=-99999999999999999999", "bytes=5-2", "bytes=0-1,3-4", "bytes=²-5", "bytes=", "", "bytes=0-0"]
+PATH_VALUES: dict[str, list[str]] = {
+    "pages.resource/name": ["aelita", "aelita.html", "aelita.ttl", "aelita.jsonld", "aelita.nt", "1960", "1960.html", "1960.ttl", "nebo-zovyot.jsonld", "nope", "nope.ttl", "²", "１９６０"],
+    "reconcile.suggest/kind": ["entity", "type", "property", "nope"], "reconcile_v1.suggest_v1/kind": ["entity", "type", "property", "nope"],
+    "dumps.download/filename": ["filmgraph.ttl", "filmgraph.ttl.gz", "filmgraph.nt", "filmgraph.nt.gz", "filmgraph.jsonld", "filmgraph.jsonld.gz", "filmgraph-mixnmatch.tsv", "nope.ttl"],
+    "static/filename": ["filmgraph.css", "publish.css", "sparql-ui.js", "sparql-ui.css", "nope.css"],
+    "dataset.rule/name": ["same-year-mismatch", "nope"],
+    "kind": list(KINDS), "ext": ["html", "ttl", "jsonld", "nt", "rdf", "owl", "nope"], "version": ["1", "0.1", "latest", "x"],
+}
+_ARGUMENT = re.compile(r"<(?:[^<>]*:)?(\w+)>")
+
+
+def _rules(app) -> list[tuple[str, str, tuple[str, ...]]]:  # type: ignore[no-untyped-def]
+    """(endpoint, rule, methods) of every route of the app, from its own route table."""
+    return sorted((r.endpoint, r.rule, tuple(sorted(r.methods or ()))) for r in app.url_map.iter_rules())
+
+
+def _quoted(text: str) -> str:
+    return urllib.parse.quote(text, safe="", errors="surrogatepass")
+
+
+@st.composite
+def odd_value(draw: st.DrawFn, name: str) -> str:
+    """A parameter value as it goes into the query string (already encoded): sensible, odd, random, or broken."""
+    kind = draw(st.sampled_from(["sensible", "digits", "digits", "odd", "odd", "number", "text", "raw", "spliced"]))
+    if kind == "sensible":
+        return _quoted(draw(st.sampled_from(SENSIBLE.get(name) or ODD)))
+    if kind == "digits":
+        return _quoted(draw(st.sampled_from(DIGITS)))
+    if kind == "odd":
+        return _quoted(draw(st.sampled_from(ODD)))
+    if kind == "number":
+        return str(draw(st.integers(min_value=-(10**40), max_value=10**40)))
+    if kind == "text":
+        return _quoted(draw(st.text(max_size=30)))
+    if kind == "raw":
+        return draw(st.sampled_from(RAW))
+    base = _quoted(draw(st.sampled_from(SENSIBLE.get(name) or ODD)))
+    i = draw(st.integers(0, len(base)))
+    return base[:i] + draw(st.sampled_from(RAW)) + base[i:]
+
+
+@st.composite
+def route_request(draw: st.DrawFn, rules: list[tuple[str, str, tuple[str, ...]]]) -> tuple[str, str, dict[str, str], bytes | None]:
+    """A request to any route of the app: its path filled in, odd values for its parameters (and others'), repeated ones, odd headers."""
+    with_params = [r for r in rules if ROUTE_PARAMS.get(r[0])]
+    endpoint, rule, methods = draw(st.sampled_from(with_params) if with_params and draw(st.integers(0, 3)) else st.sampled_from(rules))
+
+    def fill(m: re.Match[str]) -> str:
+        arg = m.group(1)
+        choices = PATH_VALUES.get(f"{endpoint}/{arg}") or PATH_VALUES.get(arg) or ["x"]
+        return _quoted(draw(st.sampled_from(choices)))
+
+    path = _ARGUMENT.sub(fill, rule)
+    own = ROUTE_PARAMS.get(endpoint, ())
+    names = st.one_of(*( [st.sampled_from(own)] * 3 if own else []), st.sampled_from(ALL_PARAMS), st.from_regex(r"[a-z]{1,8}", fullmatch=True), st.sampled_from(["", "%FF", "a%00", "format%0D%0A", "q[]"]))
+    pairs = ([(draw(st.sampled_from(own)), False)] if own else []) + draw(st.lists(st.tuples(names, st.booleans()), max_size=5))
+    parts = []
+    for name, bare in pairs:
+        value = draw(odd_value(name))
+        parts.append(name if bare and draw(st.booleans()) else f"{name}={value}")
+        if draw(st.integers(0, 5)) == 0:
+            parts.append(f"{name}={draw(odd_value(name))}")  # the same parameter again
+    qs = "&".join(parts)
+    method = draw(st.sampled_from(["GET", "GET", "GET", "HEAD", "POST"] if "POST" in methods else ["GET", "GET", "GET", "HEAD"]))
+    headers = {"Accept": draw(st.one_of(st.sampled_from(ACCEPTS), accept_header()))}
+    if draw(st.booleans()):
+        headers["Range"] = draw(st.sampled_from(RANGES))
+    body = None
+    if method == "POST":
+        headers["Content-Type"] = draw(st.sampled_from(["application/x-www-form-urlencoded", "application/json", "application/sparql-query", "text/plain"]))
+        if draw(st.booleans()):
+            body, qs = qs.encode("latin-1", "replace"), ""  # the parameters as a form body instead
+        else:
+            body = draw(st.sampled_from([b"", b"ASK {}", b'{"queries": []}', b"query=ASK%7B%7D%23%FF"]))
+    return method, path + ("?" + qs if qs else ""), headers, body
+
+
+def _listening(target: str, listener: Loopback) -> str:
+    return target.replace(_quoted(LISTENER), _quoted(listener.url)).replace(LISTENER, listener.url)
+
+
+@pytest.fixture(scope="module")
+def rules(fuzz_app) -> list[tuple[str, str, tuple[str, ...]]]:  # type: ignore[no-untyped-def]
+    """Every route of the app under fuzz."""
+    return _rules(fuzz_app)
+
+
+def test_every_route_has_its_parameters_listed_for_fuzzing(rules: list[tuple[str, str, tuple[str, ...]]]) -> None:
+    missing = sorted({endpoint for endpoint, _, _ in rules} - set(ROUTE_PARAMS))
+    assert not missing, f"list the query parameters of these routes in ROUTE_PARAMS (and PATH_VALUES): {missing}"
+
+
+@settings(FUZZ, max_examples=300 * SCALE)
+@given(data=st.data())
+def test_every_route_answers_odd_parameters_soundly(fuzz_client, listener: Loopback, rules, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
+    method, target, headers, body = data.draw(route_request(rules))
+    target = _listening(target, listener)
+    _send(fuzz_client, method, target, listener, headers=headers, data=body if body is None else _listening(body.decode("latin-1"), listener).encode("latin-1"))
+
+
 # -- a smaller sample over a real socket, with raw bytes -----------------------------------------
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(fuzz_services: Services, serve_app):  # type: ignore[no-untyped-def]
+def fuzz_server(fuzz_app, serve_app):  # type: ignore[no-untyped-def]
     """The app under fuzz on a loopback port."""
-    app = create_app(fuzz_services.settings, fuzz_services)
-    return serve_app(app)
+    return serve_app(fuzz_app)
+
+
+def _over_socket(server, tally: Tally, method: str, target: str, headers: dict[str, str], body: bytes | None, chunked: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Send one request over a real socket (the target quoted only where a request line must be) and check the answer."""
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT + MARGIN)
+    started = time.monotonic()
+    hdrs = {k: v.encode("latin-1", "replace").decode("latin-1") for k, v in headers.items()}
+    try:
+        line = urllib.parse.quote(target, safe="/?&=%:;@+$,!*'()[]~#", errors="surrogatepass")
+        if chunked and body is not None:
+            conn.request(method, line, body=iter([body[: len(body) // 2], body[len(body) // 2:]]), headers=hdrs, encode_chunked=True)
+        else:
+            conn.request(method, line, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+    finally:
+        conn.close()
+    elapsed = time.monotonic() - started
+    tally.record(resp.status, data)
+    found = _problem(resp.status, resp.headers, data, method, target)
+    assert found is None, f"{method} {target[:300]!r}: {found}"
+    assert elapsed < TIMEOUT + MARGIN, f"{method} {target[:300]!r} took {elapsed:.1f} s"
 
 
 @settings(FUZZ, max_examples=40 * SCALE)
 @given(req=query_request(), path=hostile_path())
-def test_raw_requests_over_a_socket_are_answered_soundly(fuzz_server, listener: Loopback, req, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_raw_requests_over_a_socket_are_answered_soundly(fuzz_server, listener: Loopback, tally: Tally, req, path: str) -> None:  # type: ignore[no-untyped-def]
     how, packed, headers = req
     q, _, extra = packed.partition("\x1f")
-    host, port = fuzz_server.url.removeprefix("http://").split(":")
     for method, target, body, ctype in (
         ("GET", f"/sparql?query={_quote(q, listener)}{extra.replace(LISTENER, listener.url)}", None, None),
         ("POST", "/sparql", q.replace(LISTENER, listener.url).encode("utf-8", "surrogatepass"), "application/sparql-query"),
         ("GET", path, None, None),
     ):
-        conn = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT + MARGIN)
-        started = time.monotonic()
-        try:
-            hdrs = {k: v.encode("latin-1", "replace").decode("latin-1") for k, v in headers.items()}
-            if ctype:
-                hdrs["Content-Type"] = ctype
-            conn.request(method, urllib.parse.quote(target, safe="/?&=%:;@+$,!*'()[]~#", errors="surrogatepass"), body=body, headers=hdrs)
-            resp = conn.getresponse()
-            data = resp.read()
-        finally:
-            conn.close()
-        elapsed = time.monotonic() - started
-        found = problem(resp.status, resp.getheader("Content-Type"), data, method)
-        assert found is None, f"{method} {target[:300]!r}: {found}"
-        assert elapsed < TIMEOUT + MARGIN
+        _over_socket(fuzz_server, tally, method, target, {**headers, **({"Content-Type": ctype} if ctype else {})}, body)
     assert listener.hits == []
+
+
+@settings(FUZZ, max_examples=40 * SCALE)
+@given(data=st.data(), chunked=st.booleans())
+def test_raw_route_requests_over_a_socket_are_answered_soundly(fuzz_server, listener: Loopback, tally: Tally, rules, data: st.DataObject, chunked: bool) -> None:  # type: ignore[no-untyped-def]
+    method, target, headers, body = data.draw(route_request(rules))
+    target = _listening(target, listener)
+    if body is not None:
+        body = _listening(body.decode("latin-1"), listener).encode("latin-1")
+    _over_socket(fuzz_server, tally, method, target, headers, body, chunked=chunked)
+    assert listener.hits == [], f"{method} {target[:300]!r} made filmgraph contact {listener.hits[0].path}"
