@@ -87,3 +87,15 @@ def test_anticipating_a_later_event_is_shown_as_foresight_not_an_error(foresight
     assert "impossible" not in claim.classes
     text = claim.find(cls="foresight-note").text()
     assert "(1962)" in text and "9 years before it happened (1971-04-19)" in text
+
+
+def test_a_list_of_todays_shape_with_a_claim_without_evidence_still_loads(tmp_path: Path) -> None:
+    """No evidence and no note is a warning of the shapes, not a refusal: lists written before the note still load."""
+    from filmgraph.settings import DEFAULT_BASE
+    from filmgraph.store.loader import read_all, validate
+
+    example = (HERE.parent / "docs" / "examples" / "space-films.ttl").read_text(encoding="utf-8")
+    assert example.count("fg:noEvidenceNote") == 1
+    older = tmp_path / "older.ttl"
+    older.write_text("\n".join(line for line in example.splitlines() if "fg:noEvidenceNote" not in line), encoding="utf-8")
+    validate(read_all([older], DEFAULT_BASE), HERE.parent / "ontology" / "shapes.ttl")
