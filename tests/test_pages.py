@@ -345,7 +345,8 @@ def test_pages_embed_schema_org(client) -> None:  # type: ignore[no-untyped-def]
     assert movie["@type"] == "Movie" and movie["name"] == "The Silent Star"
     assert "https://en.wikipedia.org/wiki/The_Silent_Star" in movie["sameAs"]  # type: ignore[operator]
     record = embedded("/film/silent-star-1960.html")
-    assert record["@type"] == "CreativeWork"
+    assert record["@graph"][0]["@type"] == "CreativeWork"  # type: ignore[index]
+    assert {n["@type"] for n in record["@graph"][1:]} == {"ClaimReview"}  # type: ignore[index]
     claim = embedded("/claim/dream-come-true-1960-months-after-gagarin.html")
     assert claim["@type"] == "ClaimReview"
     assert claim["reviewRating"]["alternateName"] == "Contradicted"  # type: ignore[index]

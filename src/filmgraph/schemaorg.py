@@ -2,8 +2,12 @@
 
 A real film is a ``Movie``. A record of the list is not a film: it is a
 ``CreativeWork`` (an entry of the list) that is ``about`` a Movie only when it
-was identified as one. A claim is a ``ClaimReview`` of what the list claims,
-with the assessment as its rating. No Flask here.
+was identified as one; its page also carries a ``ClaimReview`` of each of its
+claims. A claim is a ``ClaimReview`` of what the list claims, as fact-check
+consumers read one: the publisher as ``author``, the assessment as a
+``Rating`` on a scale (contradicted 1, unverified 2, supported 3) with its name,
+and the claim as ``itemReviewed`` with the list as its ``appearance``. No Flask
+here.
 """
 
 from __future__ import annotations
@@ -13,15 +17,29 @@ from typing import Any
 
 from .graphview import GraphView
 from .namespaces import FOAF, PROV, SCHEMA, SKOS, prefixes
+from .void import PUBLISHER_NAME, dataset_iri
+
+RATINGS = {"Contradicted": 1, "Unverified": 2, "Supported": 3}
+"""The assessment values (local names) on the review scale: worst 1, best 3."""
 
 
 class SchemaOrg:
     """Builds the schema.org description of one resource from the page's graph."""
 
-    def __init__(self, view: GraphView, base_iri: str, page_url: str) -> None:
+    def __init__(self, view: GraphView, base_iri: str, page_url: str, site: str | None = None) -> None:
         self.v = view
+        self.base_iri = base_iri
         self.fg = prefixes(base_iri)["fg"]
         self.page_url = page_url
+        self.site = site if site is not None else page_url.rsplit("/", 2)[0] + "/"
+
+    def _page(self, iri: str) -> str:
+        """The page of a resource of this site (``{site}claim/x.html``)."""
+        return f"{self.site}{iri[len(self.base_iri):]}.html" if iri.startswith(self.base_iri) else iri
+
+    def publisher(self) -> dict[str, Any]:
+        """The publisher of the dataset, the author of its reviews."""
+        return {"@type": "Organization", "@id": f"{dataset_iri(self.base_iri)}#publisher", "name": PUBLISHER_NAME, "url": self.site}
 
     def _name(self, iri: str) -> str | None:
         name = self.v.name(iri)
@@ -92,15 +110,23 @@ class SchemaOrg:
     def claim(self, iri: str) -> dict[str, Any]:
         """A claim of the list and its assessment, as a fact-check review."""
         assessment = next(iter(self.v.iris(iri, self.fg + "assessment")), "")
-        rating = assessment[len(self.fg):] if assessment.startswith(self.fg) else "Not assessed"
-        out: dict[str, Any] = {"@type": "ClaimReview", "@id": iri, "reviewRating": {"@type": "Rating", "alternateName": rating}}
+        value = assessment[len(self.fg):] if assessment.startswith(self.fg) else ""
+        rating: dict[str, Any] = {"@type": "Rating", "alternateName": value or "Not assessed"}
+        if value in RATINGS:
+            rating.update(ratingValue=RATINGS[value], bestRating=max(RATINGS.values()), worstRating=min(RATINGS.values()))
+        out: dict[str, Any] = {"@type": "ClaimReview", "@id": iri, "author": self.publisher(), "reviewRating": rating}
         self._put(out, "claimReviewed", self._text(iri, self.fg + "claimText"))
         self._put(out, "reviewBody", self._text(iri, self.fg + "assessmentNote"))
-        records = self.v.iris(iri, self.fg + "about")
         item: dict[str, Any] = {"@type": "Claim"}
+        records = self.v.iris(iri, self.fg + "about")
         if records:
             item["about"] = self._ref(records[0], "CreativeWork")
+        lists = self.v.iris(iri, PROV + "wasDerivedFrom") or (self.v.iris(records[0], PROV + "wasDerivedFrom") if records else [])
+        if lists:
+            item["appearance"] = self._ref(lists[0], "CreativeWork")
+            item["firstAppearance"] = self._ref(lists[0], "CreativeWork")
         out["itemReviewed"] = item
+        out["url"] = self._page(iri)
         return out
 
     def other(self, iri: str) -> dict[str, Any] | None:
@@ -139,6 +165,10 @@ class SchemaOrg:
         types = set(self.v.types(iri))
         if self.fg + "FilmRecord" in types:
             out = self.record(iri)
+            claims = sorted(c for c in self.v.subjects() if iri in self.v.iris(c, self.fg + "about") and self.fg + "Claim" in self.v.types(c))
+            if claims:
+                out["url"] = self.page_url
+                return {"@context": "https://schema.org", "@graph": [out, *(self.claim(c) for c in claims)]}
         elif self.fg + "Film" in types or SCHEMA + "Movie" in types:
             out = self.movie(iri)
         elif self.fg + "Claim" in types:
