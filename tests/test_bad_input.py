@@ -63,13 +63,16 @@ def bad_app(site: Services):  # type: ignore[no-untyped-def]
     def unavailable() -> Response:
         raise Unavailable("the remote store is unreachable")
 
+    def unavailable_for_a_while() -> Response:
+        raise Unavailable("the query queue is full", retry_after=2.5)
+
     def werkzeug_503() -> Response:
         raise ServiceUnavailable()
 
     def plain_503() -> Response:
         return Response("away\n", status=503, content_type="text/plain; charset=utf-8")
 
-    for view in (timeout, unavailable, werkzeug_503, plain_503):
+    for view in (timeout, unavailable, unavailable_for_a_while, werkzeug_503, plain_503):
         app.add_url_rule(f"/_test/{view.__name__}", view.__name__, view)
     return app
 
@@ -446,6 +449,11 @@ def test_every_503_says_retry_after(web, path: str, accept: str) -> None:  # typ
     r = web.get(path, headers={"Accept": accept})
     assert r.status_code == 503
     assert r.headers.get("Retry-After", "").isascii() and int(r.headers["Retry-After"]) >= 1
+
+
+def test_a_503_that_knows_when_to_come_back_says_so(web) -> None:  # type: ignore[no-untyped-def]
+    r = web.get("/_test/unavailable_for_a_while", headers={"Accept": "application/json"})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "3"
 
 
 def test_a_health_check_that_is_not_ready_says_retry_after(web, site: Services, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

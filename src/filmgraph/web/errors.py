@@ -48,8 +48,8 @@ def render_error(err: FilmgraphError) -> Response:
     if isinstance(err, MethodNotAllowed):
         resp.headers["Allow"] = ", ".join(err.allowed)
     wait = err.context.get("retry_after")
-    if isinstance(wait, int) and not isinstance(wait, bool) and wait >= 0:
-        resp.headers["Retry-After"] = str(wait)  # an error that knows when to come back says so
+    if isinstance(wait, int | float) and not isinstance(wait, bool) and 0 <= wait < 10**9:
+        resp.headers["Retry-After"] = str(math.ceil(wait))  # an error that knows when to come back says so (429, 503)
     resp.headers["Vary"] = "Accept"
     return resp
 
