@@ -5,7 +5,8 @@ from __future__ import annotations
 import requests
 
 from filmgraph import formats as F
-from filmgraph.resultcache import ResultCache
+from filmgraph.execute import Job
+from filmgraph.resultcache import ResultCache, entry_size
 from filmgraph.results import Rendered
 from filmgraph.services import Services
 from filmgraph.settings import Settings
@@ -18,7 +19,7 @@ def rendered(size: int) -> Rendered:
 
 
 def test_cache_returns_what_was_put_and_counts_hits() -> None:
-    cache = ResultCache(1000)
+    cache = ResultCache(100_000)
     assert cache.get("a") is None
     cache.put("a", rendered(10))
     assert cache.get("a") == rendered(10)
@@ -26,19 +27,30 @@ def test_cache_returns_what_was_put_and_counts_hits() -> None:
 
 
 def test_cache_drops_the_least_recently_used_past_its_budget() -> None:
-    cache = ResultCache(1600)  # entries up to 100 bytes
+    cache = ResultCache(16 * entry_size(0, rendered(100)))  # room for 16 entries of 100 bytes
     for key in range(16):
         cache.put(key, rendered(100))
     cache.get(0)  # 0 is now the most recently used
-    cache.put("new", rendered(100))
+    cache.put(99, rendered(100))
     assert cache.get(1) is None
-    assert cache.get(0) is not None and cache.get("new") is not None
+    assert cache.get(0) is not None and cache.get(99) is not None
 
 
 def test_cache_refuses_entries_over_a_sixteenth_of_its_budget() -> None:
-    cache = ResultCache(1600)
+    cache = ResultCache(16 * entry_size("big", rendered(100)))
     cache.put("big", rendered(101))
     assert cache.get("big") is None
+
+
+def test_cache_counts_keys_so_long_queries_with_short_answers_keep_to_the_budget() -> None:
+    """Issue 13: 7,500 distinct 60 KB queries with 100-byte answers grew a 1 MiB cache to 440 MiB."""
+    budget = 2**20
+    cache = ResultCache(budget)
+    for n in range(200):
+        job = Job(f"ASK {{}} # {n} " + "x" * 60_000, "sparql-json", 10_000, "https://w3id.org/filmgraph/")
+        cache.put(job, rendered(100))
+        assert cache.size <= budget
+    assert 0 < len(cache) <= budget // 60_000  # a 60 KB key costs 60 KB
 
 
 def test_repeated_query_is_answered_from_the_cache_with_the_same_bytes(serve_app, tmp_path) -> None:
