@@ -10,11 +10,12 @@ each file wrote them.
 
 from __future__ import annotations
 
-import functools
 import re
 
+from .memo import sized_lru
 
-@functools.lru_cache(maxsize=1024)
+
+@sized_lru(2**18, 1024)  # tags in a client's query results are client text
 def canonical(tag: str) -> str:
     """The conventional case of a language tag: language lower, Script title, REGION upper (RFC 5646 2.1.1)."""
     parts = tag.split("-")

@@ -33,11 +33,11 @@ it to the engine on generated queries.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 
 from .errors import BadQuery, QueryRefused
+from .memo import sized_lru
 
 # -- terminals, as the engine reads them ---------------------------------------
 
@@ -160,7 +160,7 @@ def spans(text: str) -> list[tuple[str, str, int]]:
     return [("word" if t.kind == "pname" else t.kind, t.text, t.start) for t in tokens(text) if t.kind not in ("space", "comment")]
 
 
-@functools.lru_cache(maxsize=256)
+@sized_lru(8 * 2**20, 256)  # client text: bounded by size, not only by count
 def shape(text: str) -> QueryShape:
     """Return what a query is; raise QueryRefused for updates, BadQuery for text that is no query."""
     toks = tokens(text)
@@ -314,7 +314,7 @@ def resolve(found: QueryShape, target: str, base: str | None) -> str | None:
     return _resolve(found.prologue, target, base)
 
 
-@functools.lru_cache(maxsize=256)
+@sized_lru(2**20, 256)
 def _resolve(prologue: str, target: str, base: str | None) -> str | None:
     import pyoxigraph as ox
 
