@@ -10,7 +10,6 @@ import pytest
 
 from filmgraph.claimview import home_page
 from filmgraph.namespaces import prefixes
-from filmgraph.rules import run_rules
 from filmgraph.services import Services
 from filmgraph.settings import Settings, _default_data
 from filmgraph.store.embedded import EmbeddedStore
