@@ -48,11 +48,14 @@ def _bounded_body() -> None:
         return
     limit = services().settings.max_body
     stream, data = environ["wsgi.input"], bytearray()
-    while len(data) <= limit:
-        chunk = stream.read(min(_READ, limit + 1 - len(data)))
-        if not chunk:
-            break
-        data += chunk
+    try:
+        while len(data) <= limit:
+            chunk = stream.read(min(_READ, limit + 1 - len(data)))
+            if not chunk:
+                break
+            data += chunk
+    except (OSError, ValueError) as exc:  # the server's reader of chunks: a bad chunk size, a missing line end, cut short
+        raise BadRequest(f"the chunked request body is malformed or cut short: {str(exc)[:100] or type(exc).__name__}") from None
     if len(data) > limit:
         raise body_too_large(limit)
     # From here on the body is a sized one: the views read it as if it had come with a Content-Length.
