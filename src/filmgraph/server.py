@@ -1,4 +1,13 @@
-"""Running the app on gunicorn: the site is built once, then served by forked workers."""
+"""Running the app: the site is built once, then served by forked workers, on Granian (default) or gunicorn.
+
+Granian (a Rust HTTP server) owns the connections asynchronously: an idle,
+slow or half-sent connection costs no thread, headers must arrive within
+``header_timeout``, and the app sees a request only once its body is whole
+(:mod:`filmgraph.web.asgi`). Its workers are forked from the process that built
+the site, as gunicorn's are with ``preload_app``, so the store and the site
+index are loaded once. gunicorn (``--server gunicorn``) stays for comparison:
+there a connection holds a thread from its first byte.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +68,9 @@ def _bind(host: str, port: int) -> str:
 
 def serve(settings: Settings) -> None:
     """Build the store, then serve until stopped."""
+    if settings.server == "granian":
+        _serve_granian(settings)
+        return
     server = _Gunicorn(settings)
     try:
         server.run()
@@ -68,6 +80,39 @@ def serve(settings: Settings) -> None:
         if server.site is not None:
             _release(server.site)
             server.site = None
+
+
+def _serve_granian(settings: Settings) -> None:
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.server import Server
+
+    from .web import create_app
+    from .web.asgi import BufferedWSGI
+
+    app = create_app(settings)
+    front = BufferedWSGI(app, settings.threads, settings.max_body, settings.body_timeout)
+    server = Server(
+        "filmgraph",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGINL,
+        workers=settings.workers,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, int(settings.header_timeout * 1000))),
+        # Requests in flight per worker, waiting for their body or a thread included: an idle connection is
+        # not one. Threads, not this, bound the work done at once.
+        backlog=2048,
+        backpressure=2048,
+        respawn_failed_workers=True,
+        workers_kill_timeout=max(1, int(settings.query_timeout) + 10),
+        log_access=True,
+    )
+    print(f"filmgraph: serving {settings.base_iri} on http://{_bind(settings.host, settings.port)}/ (granian)", file=sys.stderr)
+    try:
+        server.serve(target_loader=lambda: front, wrap_loader=False)
+    finally:
+        _release(app)
 
 
 def _release(app: object) -> None:

@@ -101,6 +101,10 @@ def _seconds(high: float) -> Allowed:
     return Allowed(f"a number of seconds above 0 and at most {high:g}", problem)
 
 
+def _one_of(*choices: str) -> Allowed:
+    return Allowed(" or ".join(choices), lambda value: None if value in choices else "")
+
+
 def _boolean() -> Allowed:
     return Allowed("yes or no (also 1/true/on, 0/false/off)", lambda value: None if isinstance(value, bool) else "")
 
@@ -281,6 +285,9 @@ class Settings:
     port: int = _setting(8080, "Port the server listens on.", _integer(1, 65535), int)
     workers: int = _setting(2, "Web worker processes of the production server.", _integer(1, MAX_WORKERS), int)
     threads: int = _setting(8, "Threads per web worker (concurrent requests per worker).", _integer(1, MAX_THREADS), int)
+    server: str = _setting("granian", "HTTP server of filmgraph serve: granian (asynchronous: an idle, slow or half-sent connection holds no thread; a request reaches a thread once it is whole) or gunicorn (a thread per open connection).", _one_of("granian", "gunicorn"))
+    header_timeout: float = _setting(10.0, "Seconds a connection may take to send a request's headers, idle keep-alive time included (granian); then it is closed.", _seconds(60.0), float)
+    body_timeout: float = _setting(10.0, "Seconds a request may take to send its body once its headers are in (granian); past it 408 and the connection is closed.", _seconds(MAX_TIMEOUT), float)
     public_url: str = _setting("", "Public URL of the site (scheme://host[:port]/), used in the service description; empty means the request's own host.", _url())
     data: tuple[Path, ...] = _setting(None, "Data files (Turtle), separated by the path separator; default: the shipped dataset.", _files("data", True), _paths, _default_data)
     ontology: tuple[Path, ...] = _setting(None, "Ontology files loaded with the data.", _files("ontology", False), _paths, _default_ontology)

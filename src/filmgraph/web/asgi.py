@@ -1,0 +1,244 @@
+"""The WSGI app behind an asynchronous front: no connection holds a thread unless it has a whole request.
+
+A WSGI app reads its body from a blocking stream, so under a WSGI server a
+client that sends headers and half a body holds a worker thread until it sends
+the rest (tried: 40 such clients froze the site). Here the asynchronous server
+(Granian) owns the connections; this ASGI app reads the whole body in the event
+loop, bounded in size (``max_body``: 413 at once for a declared size over it,
+and as soon as a chunked one passes it) and in time (``body_timeout``: 408),
+and only then hands the request to the WSGI app on a thread of a fixed pool.
+The answer comes back whole (every answer filmgraph writes is bounded, or a file)
+and the event loop sends it, so a slow reader holds no thread either; a file
+(``wsgi.file_wrapper``, as ``send_file`` uses for dumps) is sent in blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+Scope = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[dict[str, Any]], Any]
+
+BLOCK = 256 * 1024
+"""Bytes of a file sent at a time."""
+DRAIN = 64 * 2**20
+DRAIN_SECONDS = 5.0
+"""How much, and for how long, a refused body is read and dropped before the answer is sent."""
+
+
+class FileWrapper:
+    """``wsgi.file_wrapper``: marks a file answer, so that the event loop sends it in blocks."""
+
+    def __init__(self, file: Any, block_size: int = BLOCK) -> None:
+        self.file = file
+        self.block_size = block_size
+
+    def __iter__(self) -> Any:
+        return iter(lambda: self.file.read(self.block_size), b"")
+
+    def close(self) -> None:
+        close = getattr(self.file, "close", None)
+        if close is not None:
+            close()
+
+
+class BufferedWSGI:
+    """An ASGI app (HTTP only, no lifespan) that runs a WSGI app on ``threads`` threads once a request is whole."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], threads: int, max_body: int, body_timeout: float) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        # Made on first use: in the server's worker process, never in the parent it was forked from.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="filmgraph-web")
+        return self._pool
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await self._drain(receive)
+            await _plain(send, 413 if declared.isdigit() else 400, _too_large(self.max_body) if declared.isdigit() else "Content-Length is not a number")
+            return
+        try:
+            body = await asyncio.wait_for(self._body(receive), self.body_timeout)
+        except asyncio.TimeoutError:
+            await _plain(send, 408, f"the request body did not arrive within {self.body_timeout:g} s (setting body_timeout)")
+            return
+        except _BadBody as exc:
+            # Granian reports a body it cannot read (bad chunk framing) as a disconnect: the client may well be
+            # waiting for an answer. If it has really gone, the answer goes nowhere.
+            await _plain(send, 400, f"the request body is malformed or cut short{': ' + str(exc) if str(exc) else ''}")
+            return
+        if body is None:
+            await self._drain(receive)
+            await _plain(send, 413, _too_large(self.max_body))
+            return
+        environ = _environ(scope, body)
+        loop = asyncio.get_running_loop()
+        status, headers, chunks, file = await loop.run_in_executor(self.pool, _call, self.app, environ)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if file is not None:
+            try:
+                while True:
+                    block = await loop.run_in_executor(self.pool, file.file.read, file.block_size)
+                    if not block:
+                        break
+                    await send({"type": "http.response.body", "body": block, "more_body": True})
+            finally:
+                file.close()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
+
+    async def _drain(self, receive: Receive) -> None:
+        """Read and drop what a refused body still sends, for a while: a connection closed with unread bytes is
+        reset, and a reset can take the answer with it before the client reads it."""
+        async def drain() -> None:
+            dropped = 0
+            while dropped <= DRAIN:
+                try:
+                    message = await receive()
+                except Exception:
+                    return
+                dropped += len(message.get("body", b""))
+                if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                    return
+
+        try:
+            await asyncio.wait_for(drain(), min(self.body_timeout, DRAIN_SECONDS))
+        except asyncio.TimeoutError:
+            pass
+
+    async def _body(self, receive: Receive) -> bytes | None:
+        """The whole body, or None once it passes ``max_body``."""
+        data = bytearray()
+        while True:
+            try:
+                message = await receive()
+            except Exception as exc:  # the server could not read the body: bad chunk framing, a reset
+                raise _BadBody(str(exc)[:100] or type(exc).__name__) from None
+            if message["type"] == "http.disconnect":
+                raise _BadBody("")
+            data += message.get("body", b"")
+            if len(data) > self.max_body:
+                return None
+            if not message.get("more_body", False):
+                return bytes(data)
+
+
+class _BadBody(Exception):
+    pass
+
+
+def _too_large(limit: int) -> str:
+    return f"request body is over the limit of {limit} bytes (setting max_body)"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return value.decode("latin-1").strip()
+    return None
+
+
+async def _plain(send: Send, status: int, message: str) -> None:
+    """An answer made here, before the app sees the request: the connection is closed after it."""
+    body = f"{status} {message}\n".encode()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    try:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+    except Exception:  # the client has gone: nobody to tell
+        pass
+
+
+def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
+    """The WSGI environ of an ASGI request whose body has been read (PEP 3333 from the ASGI HTTP scope)."""
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    raw_path = scope.get("raw_path")
+    if raw_path is not None:
+        from urllib.parse import unquote_to_bytes
+
+        path = unquote_to_bytes(raw_path.split(b"?", 1)[0]).decode("latin-1")
+    else:
+        path = scope["path"].encode("utf-8").decode("latin-1")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1]),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "REMOTE_ADDR": str(client[0]),
+        "REMOTE_PORT": str(client[1]),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.file_wrapper": FileWrapper,
+    }
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1").upper().replace("-", "_")
+        if name in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+            continue  # the body is whole: its length is known
+        text = value.decode("latin-1")
+        if name == "CONTENT_TYPE":
+            environ["CONTENT_TYPE"] = text
+            continue
+        name = "HTTP_" + name
+        environ[name] = f"{environ[name]},{text}" if name in environ else text
+    return environ
+
+
+def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], list[bytes], FileWrapper | None]:
+    """Run the WSGI app on a pool thread; return its status, headers and whole answer (or the file to send)."""
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        started[:] = [status, headers]
+        return lambda data: None
+
+    try:
+        result = app(environ, start_response)
+        if isinstance(result, FileWrapper):
+            return _status(started), _headers(started), [], result
+        try:
+            chunks = [bytes(c) for c in result]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+    except Exception as exc:  # the app maps its own errors; this is a fault of the app itself
+        print(f"filmgraph: unhandled {type(exc).__name__} in the app: {exc}", file=sys.stderr)
+        body = b"500 Internal error\n"
+        return 500, [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())], [body], None
+    return _status(started), _headers(started), chunks, None
+
+
+def _status(started: list[Any]) -> int:
+    return int(str(started[0]).split(" ", 1)[0])
+
+
+def _headers(started: list[Any]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in started[1]]
