@@ -258,9 +258,14 @@ def _raw_post(port: int, path: str, ctype: str, body: bytes, chunked: bool, chun
     else:
         head += f"Content-Length: {len(body)}\r\n\r\n"
         payload = body
+    return _exchange(port, head.encode() + payload)
+
+
+def _exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw request bytes, then read the whole answer: status, headers (lowercase names), body."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         try:
-            sock.sendall(head.encode() + payload)
+            sock.sendall(request)
             # Said sent: werkzeug's server reads what a client sent past a 413 until the client stops sending.
             sock.shutdown(socket.SHUT_WR)
         except OSError:
@@ -274,6 +279,8 @@ def _raw_post(port: int, path: str, ctype: str, body: bytes, chunked: bool, chun
             if not data:
                 break
             received += data
+    if not received:
+        return 0, {}, b""
     status_line, _, rest = received.partition(b"\r\n")
     header_block, _, content = rest.partition(b"\r\n\r\n")
     headers = {}
@@ -362,6 +369,31 @@ def test_a_body_over_max_body_is_a_413_stating_the_limit_over_a_socket_to_filmgr
     path, ctype, body = _body(name, MAX_BODY)
     status, _, content = _raw_post(gunicorn_server, path, ctype, body, chunked)
     assert status == 200, content[:300]
+
+
+MALFORMED_CHUNKS = {
+    "bad chunk size": b"zz\r\nASK {}\r\n0\r\n\r\n",
+    "negative chunk size": b"-1\r\nx\r\n0\r\n\r\n",
+    "chunk without its line end": b"6\r\nASK {}",
+    "no last chunk": b"6\r\nASK {}\r\n",
+}
+
+
+def _malformed(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    head = f"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/sparql-query\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    return _exchange(port, head.encode() + raw)
+
+
+@pytest.mark.parametrize("name", list(MALFORMED_CHUNKS))
+def test_a_malformed_chunked_body_is_a_client_error_over_a_socket_to_werkzeug(werkzeug_server: int, name: str) -> None:
+    status, _, content = _malformed(werkzeug_server, MALFORMED_CHUNKS[name])
+    assert 400 <= status < 500, (status, content[:300])
+
+
+@pytest.mark.parametrize("name", list(MALFORMED_CHUNKS))
+def test_a_malformed_chunked_body_is_a_client_error_over_a_socket_to_filmgraph_serve(gunicorn_server: int, name: str) -> None:
+    status, _, content = _malformed(gunicorn_server, MALFORMED_CHUNKS[name])
+    assert status == 0 or 400 <= status < 500, (status, content[:300])  # 0: the server closed without an answer
 
 
 def test_a_long_chunked_body_is_refused_having_read_no_more_than_the_limit(werkzeug_server: int) -> None:

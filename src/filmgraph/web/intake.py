@@ -25,6 +25,21 @@ from . import services
 _READ = 64 * 1024
 
 
+def _body_read_errors() -> tuple[type[Exception], ...]:
+    """What a server's reader of a request body raises on a malformed or cut-short body (werkzeug: OSError)."""
+    errors: list[type[Exception]] = [OSError, ValueError]
+    try:
+        from gunicorn.http.errors import ParseException  # InvalidChunkSize, ChunkMissingTerminator, ...
+    except ImportError:
+        pass
+    else:
+        errors.append(ParseException)
+    return tuple(errors)
+
+
+_BODY_READ_ERRORS = _body_read_errors()
+
+
 def body_too_large(limit: int) -> PayloadTooLarge:
     """The 413 of a body over ``max_body``, with the limit in bytes and the setting's name."""
     return PayloadTooLarge(f"request body is over the limit of {limit} bytes (setting max_body)", limit="max_body", max_body=limit)
@@ -54,7 +69,7 @@ def _bounded_body() -> None:
             if not chunk:
                 break
             data += chunk
-    except (OSError, ValueError) as exc:  # the server's reader of chunks: a bad chunk size, a missing line end, cut short
+    except _BODY_READ_ERRORS as exc:  # the server's reader of chunks: a bad chunk size, a missing line end, cut short
         raise BadRequest(f"the chunked request body is malformed or cut short: {str(exc)[:100] or type(exc).__name__}") from None
     if len(data) > limit:
         raise body_too_large(limit)
