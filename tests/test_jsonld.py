@@ -232,6 +232,31 @@ def test_a_new_property_gets_a_term_from_the_data() -> None:
     assert doc["newThing"] == "1" and doc["name"] == "X"
 
 
+def test_values_that_do_not_fit_their_term_keep_their_meaning(client) -> None:  # type: ignore[no-untyped-def]
+    import pyoxigraph as ox
+
+    x = ox.NamedNode(BASE + "film/x")
+    survey = [
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#title"), ox.Literal("Небо", language="ru")),
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#count"), ox.Literal("3", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#when"), ox.Literal("1959", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear"))),
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#link"), ox.NamedNode("https://example.org/a")),
+    ]
+    ctx = jsonld.build_context(BASE, survey)
+    odd = [
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#title"), ox.Literal("plain")),
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#title"), ox.Literal("Nebo", language="ru-latn")),
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#count"), ox.Literal("03", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#when"), ox.Literal("1959-09-12", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))),
+        ox.Triple(x, ox.NamedNode(BASE + "ontology#link"), ox.Literal("not an IRI")),
+        ox.Triple(x, ox.NamedNode("http://example.org/unknown"), ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))),
+    ]
+    doc = jsonld.framed(ctx, BASE + "film/x", odd)
+    assert doc["title"] == {"ru-Latn": "Nebo"}
+    expected = rdflib.Graph().parse(data="".join(f"{t} .\n" for t in odd), format="nt")
+    assert same_graph(graph_from_pyld(doc, client), _lower_tags(expected))
+
+
 # -- the dump --------------------------------------------------------------------------------------
 
 

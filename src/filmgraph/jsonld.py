@@ -304,10 +304,14 @@ class Context:
         """Add a value under a property's key, as its container says (a language map, an array, a single value)."""
         term = self.terms.get(predicate)
         key = self.key(predicate)
-        if term is not None and term.language == "@map" and isinstance(value, dict) and "@language" in value:
-            lang_map = obj.setdefault(key, {})
-            assert isinstance(lang_map, dict)
-            _append(lang_map, str(value["@language"]), value["@value"], False)
+        if term is not None and term.language == "@map":
+            if isinstance(value, dict) and "@language" in value:
+                lang_map = obj.setdefault(key, {})
+                assert isinstance(lang_map, dict)
+                _append(lang_map, str(value["@language"]), value["@value"], False)
+                return
+            # A value without a language cannot go into a language map: it goes under the property's IRI.
+            _append(obj, self.curie(predicate), value, True)
             return
         _append(obj, key, value, term is not None and term.set)
 
