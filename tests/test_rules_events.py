@@ -98,6 +98,15 @@ def test_released_after_a_launch_that_happened_is_fine_and_a_plan_still_inspires
     assert claim("plan-inspired-film-1967-inspired") not in flagged(report)
 
 
+def test_a_claim_naming_an_event_its_object_has_no_date_for_is_a_warning(events_store: EmbeddedStore) -> None:
+    report = run_rules(events_store, ["claim-event-undated"])
+    assert flagged(report) == {claim("arrival-film-1961-after-arrival")}
+    finding = report.findings[0]
+    assert finding.severity == "warning"
+    assert "names its arrival (fg:claimEvent), but First Crewed Flight has no dated arrival" in finding.message
+    assert claim("arrival-film-1961-after-arrival") not in flagged(run_rules(events_store, ["released-after-later-event"]))
+
+
 # -- same year: the event the claim means ---------------------------------------------------
 
 
@@ -219,7 +228,7 @@ def test_check_runs_on_a_publishers_own_list(capsys: pytest.CaptureFixture[str])
     assert "[depicts-later-event] claim <https://example.org/films/gagarins-morning-1960-depicts>" in out
     assert "[probable-duplicate-title] records <https://example.org/films/moon-calls-1961>" in out
     assert "tomorrows-orbit" not in out and "red-planet-summer" not in out
-    assert out.rstrip().endswith("2 errors, 1 warning from 10 rules")
+    assert out.rstrip().endswith("2 errors, 1 warning from 11 rules")
 
 
 def test_each_finding_names_the_claim_the_dates_compared_the_event_and_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
