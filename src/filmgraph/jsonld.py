@@ -201,21 +201,19 @@ class Context:
                 return Term(name, iri, "@vocab", set=many)
             return Term(name, iri, "@id" if use.outside else None, set=many)
         if use.iris == 0 and use.blanks == 0 and literals:
-            kinds = Counter({k: n for k, n in use.literals.items()})
-            languages = {lang for (dt, lang) in kinds if dt == _LANG_STRING}
-            if languages and all(dt == _LANG_STRING for dt, _ in kinds):
-                if languages == {DEFAULT_LANGUAGE}:
-                    return Term(name, iri, set=many)
+            languages = {lang for (dt, lang) in use.literals if dt == _LANG_STRING}
+            if languages and all(dt == _LANG_STRING for dt, _ in use.literals) and languages != {DEFAULT_LANGUAGE}:
                 return Term(name, iri, language="@map")
-            datatypes = Counter()
-            for (dt, _), n in kinds.items():
-                if dt != _LANG_STRING:
-                    datatypes[dt] += n
-            top = sorted(datatypes.items(), key=lambda x: (-x[1], x[0]))[0][0]
+            # Otherwise the most common kind of value is written plainly: English text (the default language),
+            # plain strings, or one datatype; the others stay value objects.
+            kinds: Counter[str] = Counter()
+            for (dt, lang), n in use.literals.items():
+                kinds[DEFAULT_LANGUAGE if lang == DEFAULT_LANGUAGE else dt] += n
+            top = sorted(kinds.items(), key=lambda x: (-x[1], x[0]))[0][0]
+            if top in (DEFAULT_LANGUAGE, _LANG_STRING) or top in _NATIVE:
+                return Term(name, iri, set=many)
             if top == _STRING:
                 return Term(name, iri, language=None, set=many)
-            if top in _NATIVE:
-                return Term(name, iri, set=many)
             return Term(name, iri, top, set=many)
         return Term(name, iri, set=many)
 
