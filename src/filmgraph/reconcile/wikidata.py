@@ -103,8 +103,9 @@ def url_pattern(prefix: str) -> str:
     return f"^https?://{re.escape(rest)}film/({FILM_ID})(?:\\.(?:{extensions}))?$"
 
 
-def proposal(query: QueryService, site: str) -> Proposal:
-    """The property proposal of this site: from the base IRI (a setting), the site's address and the data."""
+def proposal(query: QueryService, site: str, found: list[Example] | None = None) -> Proposal:
+    """The property proposal of this site: from the base IRI (a setting), the site's address and the data
+    (``found``: the examples, when the caller keeps them)."""
     base = query.store.base_iri
     site = site.rstrip("/") + "/"
     prefixes = [base] + ([site] if site != base else [])
@@ -115,7 +116,7 @@ def proposal(query: QueryService, site: str) -> Proposal:
         url_patterns=tuple(url_pattern(p) for p in prefixes),
         replacement="\\1",
         format_regex=FILM_ID,
-        examples=tuple(examples(query)),
+        examples=tuple(examples(query) if found is None else found),
         reconcile=f"{site}reconcile",
         mixnmatch=f"{site}dumps/{MIXNMATCH_FILE}",
         license=LICENSE,

@@ -3,8 +3,8 @@
 The proposed external-identifier property with its formatter URL, URL match
 pattern, format regex and examples, the reconciliation endpoint, the
 Mix'n'match catalog and the licence: all computed by
-:mod:`filmgraph.reconcile.wikidata` from the settings and the data, once per
-process and site address.
+:mod:`filmgraph.reconcile.wikidata` from the settings and the data (the
+examples read once per process).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .. import formats as F
 from ..cache import Once
 from ..negotiate import choose
 from ..reconcile import wikidata
-from ..reconcile.wikidata import Proposal, proposal
+from ..reconcile.wikidata import Example, Proposal, examples, proposal
 from . import services
 
 bp = Blueprint("wikidata", __name__)
@@ -29,10 +29,10 @@ OFFERED: tuple[F.Format, ...] = (F.HTML, F.JSON)
 def _proposal() -> Proposal:
     svc = services()
     site = svc.settings.public_url.rstrip("/") or (request.host_url.rstrip("/") + request.script_root)
-    cache: dict[str, Once[Proposal]] = current_app.extensions.setdefault("filmgraph.wikidata", {})
-    if site not in cache:
-        cache[site] = Once(lambda: proposal(svc.query, site))
-    return cache[site].get()
+    # The examples (two queries) are read once per process; the rest is a few strings of the site's address,
+    # made per request, so a client's Host header never grows a cache.
+    found: Once[list[Example]] = current_app.extensions.setdefault("filmgraph.wikidata", Once(lambda: examples(svc.query)))
+    return proposal(svc.query, site, found.get())
 
 
 @bp.route("/wikidata")
