@@ -153,3 +153,27 @@ def test_a_v1_line_is_the_statement_and_its_reference() -> None:
     ]}
     (edit,) = accepted_edits(review, BASE, date(2026, 1, 2))
     assert v1([edit]) == f'Q900001\t{PROPERTY}\t"nebo-zovyot"\tS854\t"{BASE}film/nebo-zovyot"\tS813\t+2026-01-02T00:00:00Z/11\n'
+
+
+def test_the_values_follow_the_base_iri_and_public_url_settings(settings) -> None:  # type: ignore[no-untyped-def]
+    from filmgraph.store.embedded import EmbeddedStore
+    from filmgraph.web import create_app
+
+    base = "http://films.example.org/id/"
+    s = settings.replace(base_iri=base, public_url="https://films.example.org/site", validate=False, query_workers=0)
+    svc = Services.build(s, EmbeddedStore.build(s))
+    try:
+        client = create_app(s, svc).test_client()
+        data = _json(client)
+        assert data["formatter_url"]["value"] == base + "film/$1"
+        assert [p["value"] for p in data["url_match_patterns"]] == [
+            r"^https?://films\.example\.org/id/film/([a-z0-9]+(?:-[a-z0-9]+)*)(?:\.(?:html|ttl|jsonld|nt))?$",
+            r"^https?://films\.example\.org/site/film/([a-z0-9]+(?:-[a-z0-9]+)*)(?:\.(?:html|ttl|jsonld|nt))?$",
+        ]
+        assert data["reconciliation_endpoint"] == "https://films.example.org/site/reconcile"
+        assert data["mixnmatch_catalog"] == "https://films.example.org/site/dumps/filmgraph-mixnmatch.tsv"
+        assert all(e["url"].startswith(base + "film/") for e in data["examples"])
+        assert client.get("/context.jsonld").get_json()["@context"]["fg"] == base + "ontology#"
+        assert client.get("/film/sky-beckons-1959.jsonld").get_json()["claims"][0]["assessment"] in {"Supported", "Contradicted", "Unverified"}
+    finally:
+        svc.close()
