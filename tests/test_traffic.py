@@ -166,10 +166,10 @@ class Outcome:
 class Server:
     """``filmgraph serve`` on a free loopback port over a store built by ``filmgraph build``; stopped by ``stop()``."""
 
-    def __init__(self, store: Path, port: int, log: Path) -> None:
+    def __init__(self, store: Path, port: int, log: Path, extra: tuple[str, ...] = ()) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         args = [sys.executable, "-m", "filmgraph.cli", "serve", "--store-path", str(store), "--port", str(port),
-                "--max-body", str(MAX_BODY), "--workers", "2", "--threads", "8", "--query-timeout", "10"]
+                "--max-body", str(MAX_BODY), "--workers", "2", "--threads", "8", "--query-timeout", "10", *extra]
         self._log_path = log
         self._log = log.open("wb")
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
