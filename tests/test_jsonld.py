@@ -182,6 +182,15 @@ def test_requested_profile_reads_the_accept_parameter(accept: str | None, profil
     assert jsonld.requested_profile(accept) == profile
 
 
+def test_a_collection_page_in_json_ld_uses_the_same_context(client) -> None:  # type: ignore[no-untyped-def]
+    doc = client.get("/film/?format=jsonld").get_json()
+    assert doc["@context"] == client.get("/context.jsonld").get_json()["@context"]
+    names = {n.get("name") for n in doc["@graph"]}
+    assert "The Sky Beckons" in names
+    nt = client.get("/film/?format=nt").data.decode()
+    assert same_graph(graph_from_pyld(doc, client), _lower_tags(rdflib.Graph().parse(data=nt, format="nt")))
+
+
 # -- the context ---------------------------------------------------------------------------------
 
 

@@ -168,6 +168,9 @@ def collection(kind: str) -> Response:
         link += f', <{page.first_href}>; rel="first"'
     if fmt is F.JSON:
         body = jsonify(listing.listing_json(page, base)).get_data()
+    elif fmt is F.JSONLD:  # the page's nodes, each once, in the site's context (the keys of the documents)
+        triples = listing.listing_graph(query, svc.index, kind, **args)  # type: ignore[arg-type]
+        body = jsonld.document(jsonld.site_context(query.store), "", triples, jsonld.FLATTENED)
     elif fmt is not F.HTML:
         body = F.serialize_graph(listing.listing_graph(query, svc.index, kind, **args), fmt, base)  # type: ignore[arg-type]
     else:
