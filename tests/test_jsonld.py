@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import rdflib
+from hypothesis import given
+from hypothesis import strategies as st
 from pyld import jsonld as pyld
 from rdflib.compare import to_isomorphic
 
@@ -189,6 +191,12 @@ def test_a_collection_page_in_json_ld_uses_the_same_context(client) -> None:  # 
     assert "The Sky Beckons" in names
     nt = client.get("/film/?format=nt").data.decode()
     assert same_graph(graph_from_pyld(doc, client), _lower_tags(rdflib.Graph().parse(data=nt, format="nt")))
+
+
+@given(accept=st.text(max_size=200), override=st.one_of(st.none(), st.text(max_size=50)))
+def test_any_accept_header_gives_a_known_profile(accept: str, override: str | None) -> None:
+    assert jsonld.requested_profile("application/ld+json; profile=" + accept, override) in jsonld.PROFILES
+    assert jsonld.requested_profile(accept, override) in jsonld.PROFILES
 
 
 # -- the context ---------------------------------------------------------------------------------
