@@ -534,3 +534,32 @@ def test_a_steady_query_is_still_tagged_and_revalidated(web) -> None:  # type: i
     assert r.status_code == 200 and r.headers.get("ETag") and r.headers["Cache-Control"] == "no-cache"
     again = web.get("/sparql", query_string=query, headers={"If-None-Match": r.headers["ETag"]})
     assert again.status_code == 304
+
+
+# -- found by the long fuzz run ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("callback", ["A¹", "x٣", "cb①", "é", "a.b²"])
+def test_a_jsonp_callback_of_other_scripts_letters_or_digits_is_a_400(web, callback: str) -> None:  # type: ignore[no-untyped-def]
+    r = web.get("/reconcile/extend/propose", query_string={"callback": callback})
+    assert r.status_code == 400 and b"callback" in r.get_data(), r.get_data()[:300]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/reconcile/v1/extend", b'{"ids": ["\xed\xa0\x80film/aelita"], "properties": []}'),  # a surrogate's bytes: not UTF-8
+    ("/reconcile/v1/extend", b'{"ids": ["\\ud800film/aelita"], "properties": []}'),  # a lone surrogate escape: no character
+    ("/reconcile/v1/match", b'{"queries": [{"conditions": [{"matchType": "name", "propertyValue": "\\udc00"}]}]}'),
+])
+def test_a_json_body_with_a_lone_surrogate_is_a_400(web, path: str, body: bytes) -> None:  # type: ignore[no-untyped-def]
+    r = web.post(path, data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.get_data()[:300]
+
+
+def test_a_lone_surrogate_escape_in_a_reconciliation_form_is_a_400(web) -> None:  # type: ignore[no-untyped-def]
+    r = web.post("/reconcile", data={"queries": '{"\\ud800": {"query": "Aelita"}}'})
+    assert r.status_code == 400, r.get_data()[:300]
+
+
+def test_a_surrogate_pair_escape_is_a_character(web) -> None:  # type: ignore[no-untyped-def]
+    r = web.post("/reconcile/v1/extend", data=b'{"ids": ["\\ud83d\\ude80"], "properties": []}', headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and r.get_json()["rows"][0]["id"] == "\U0001f680"

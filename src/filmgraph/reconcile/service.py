@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,12 +46,39 @@ def parse_json(text: str | bytes | None, what: str) -> Any:
     """Parse a JSON parameter or body, or raise BadRequest saying which one and where it breaks."""
     if text is None or (isinstance(text, str | bytes) and not text.strip()):
         raise BadRequest(f"{what} is empty; it must be JSON")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")  # JSON is UTF-8 (RFC 8259); json.loads would take a lone surrogate's bytes
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"{what} is not valid UTF-8 (byte {exc.start})") from None
     try:
-        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+        data = json.loads(text, parse_constant=_not_json, parse_float=_finite)
     except ValueError as exc:
         raise BadRequest(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:
         raise BadRequest(f"{what} is nested too deeply to be read") from None
+    if _has_lone_surrogate(data):
+        # "\ud800" alone is valid JSON but no character: echoed in an answer it cannot be written as UTF-8.
+        raise BadRequest(f"{what} holds a lone surrogate escape (\\ud800 to \\udfff without its pair), which is no character")
+    return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _not_json(name: str) -> float:

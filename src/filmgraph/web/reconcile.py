@@ -41,7 +41,7 @@ bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 bp_v1 = Blueprint("reconcile_v1", __name__, url_prefix="/reconcile/v1")
 
 _KEY = "filmgraph.reconcile"
-_CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
+_CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$", re.ASCII)  # \w of any script: A¹ is no JavaScript name
 
 
 def service() -> ReconcileService:
