@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import requests
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -99,3 +101,17 @@ def port_is_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def session_from(address: str) -> requests.Session:
+    """A requests session whose connections leave from ``address`` (127.0.0.2, 127.0.0.3 ...): to the server, another client."""
+    from requests.adapters import HTTPAdapter
+
+    class _From(HTTPAdapter):
+        def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+            kwargs["source_address"] = (address, 0)
+            super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
+
+    session = requests.Session()
+    session.mount("http://", _From())
+    return session

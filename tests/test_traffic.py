@@ -1,7 +1,7 @@
 """A bounded load test of the production server: mixed traffic, no good request fails, memory stays flat.
 
 ``filmgraph build`` makes a store and ``filmgraph serve`` (gunicorn) serves it
-on a free loopback port, as in production. Twelve client threads then send a
+on a free loopback port, as in production. Twelve clients (each from its own loopback address) then send a
 fixed number of requests, drawn with a fixed seed: SPARQL queries (SELECT, ASK,
 CONSTRUCT, DESCRIBE; GET, POST form, POST direct), resource pages in every
 format (the 303 and then the document), the dumps, reconciliation batches, and
@@ -38,7 +38,7 @@ import requests
 from filmgraph.examples import list_examples
 from filmgraph.settings import DEFAULT_BASE, Settings
 
-from .loopback import Loopback, free_port, port_is_open
+from .loopback import Loopback, free_port, port_is_open, session_from
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -256,13 +256,17 @@ def _send(session: requests.Session, base: str, call: Call) -> Outcome:
 
 
 def _run(base: str, calls: list[Call]) -> list[Outcome]:
-    """Send the calls from CLIENTS threads (each its own connection pool); return every outcome."""
+    """Send the calls from CLIENTS threads, each its own connection pool and loopback address; return every outcome.
+
+    Each thread is another user to the server: its fair shares of query time are per client address, and one
+    address sending twelve queries at once would be one client over its share of the query workers.
+    """
     queue = list(reversed(calls))
     lock = threading.Lock()
     outcomes: list[Outcome] = []
 
-    def client() -> None:
-        with requests.Session() as session:
+    def client(n: int) -> None:
+        with session_from(f"127.0.0.{10 + n}") as session:
             while True:
                 with lock:
                     if not queue:
@@ -272,7 +276,7 @@ def _run(base: str, calls: list[Call]) -> list[Outcome]:
                 with lock:
                     outcomes.append(got)
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     for t in threads:
         t.start()
     for t in threads:

@@ -102,6 +102,20 @@ class UnsupportedMediaType(FilmgraphError):
     title = "Unsupported media type"
 
 
+class ResultTooLarge(FilmgraphError):
+    """A query's answer is over the byte limit of one answer and cannot be cut at a row."""
+
+    status = 422
+    title = "Result too large"
+
+
+class TooManyRequests(FilmgraphError):
+    """A client has used its share (its budget of query time); carries ``retry_after``, seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+
 class QueryTimeout(FilmgraphError):
     """The query ran past the time limit and was stopped."""
 

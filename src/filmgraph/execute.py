@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from . import formats as F
 from .errors import BadGateway, BadQuery, BadRequest, FilmgraphError
-from .results import Rendered, rows_capped, triples_capped, write_ask, write_graph, write_select
+from .results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
 
 FORMATS_BY_NAME = {f.name: f for f in (*F.RESULTS, *F.GRAPHS)}
 
@@ -30,6 +30,8 @@ class Job:
     query_base: str | None = None
     services: tuple[str, ...] = ()
     """The allow-listed SERVICE endpoints the query calls: their failures are the remote's (502), and their answers are not cached."""
+    max_bytes: int = 0
+    """Largest answer, bytes (0: no limit): a longer one is cut at a row and says so."""
 
 
 def run_job(store: ox.Store, job: Job) -> Rendered:
@@ -69,9 +71,9 @@ def _render(result: object, fmt: F.Format, job: Job) -> Rendered:
         if fmt in F.GRAPHS:
             fmt = F.SPARQL_JSON
         variables = [v.value for v in result.variables]
-        rows, truncated = rows_capped(result, len(variables), job.max_rows)
-        return Rendered(write_select(variables, rows, fmt, truncated, job.max_rows), fmt, truncated, len(rows))
+        rows, truncated = rows_capped(result, len(variables), job.max_rows, job.max_bytes)
+        return render_rows(variables, rows, fmt, truncated, job.max_rows, job.max_bytes)
     if fmt in F.RESULTS:
         fmt = F.TURTLE
-    triples, truncated = triples_capped(iter(result), job.max_rows)  # type: ignore[call-overload]
-    return Rendered(write_graph(triples, fmt, job.base_iri, truncated, job.max_rows), fmt, truncated, len(triples))
+    triples, truncated = triples_capped(iter(result), job.max_rows, job.max_bytes)  # type: ignore[call-overload]
+    return render_graph(triples, fmt, job.base_iri, truncated, job.max_rows, job.max_bytes)

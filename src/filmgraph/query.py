@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from . import formats as F
+from .admission import from_settings as admission_for
 from .errors import BadQuery, PayloadTooLarge, QueryRefused
 from .execute import Job, run_job
 from .namespaces import prefixes
@@ -70,6 +71,8 @@ class QueryService:
         """The site index's hash children of an IRI (set by :class:`~filmgraph.services.Services`)."""
         # A remote store may be reloaded behind our back, so only the embedded one is cached.
         self.cache = ResultCache(settings.result_cache_mb * 2**20) if settings.result_cache_mb > 0 and not settings.store_url else None
+        self.admission = admission_for(settings)
+        """Fair shares of the query workers: the queue and the budgets of client queries (:mod:`filmgraph.admission`)."""
 
     # -- client queries -------------------------------------------------
 
@@ -105,21 +108,26 @@ class QueryService:
             dataset.named_graphs,
             base,
             prepared.services,
+            self.settings.max_result_bytes,
         )
 
     def run(self, prepared: Prepared, dataset: DatasetSpec = DatasetSpec(), base: str | None = None) -> Rendered:
         """Run a prepared query under the time limit and row cap; ``base`` resolves relative IRIs."""
         return self.run_job(self.job(prepared, dataset, base))
 
-    def run_job(self, job: Job) -> Rendered:
-        """Run a job under the time limit (from the result cache when it holds the answer)."""
+    def run_job(self, job: Job, client: str | None = None) -> Rendered:
+        """Run a job under the time limit (from the result cache when it holds the answer).
+
+        A ``client``'s query waits its turn and is charged to its budget (:attr:`admission`); without one
+        (the command line) it runs at once.
+        """
         # Another server's answers may change, and so does a query calling RAND(), NOW(), UUID() ... each time.
         cache = None if job.services or _volatile(job.query) else self.cache
         if cache is not None:
             cached = cache.get(job)
             if cached is not None:
                 return cached
-        rendered = self._execute(job)
+        rendered = self._execute(job) if client is None else self.admission.run(client, lambda: self._execute(job))
         if cache is not None:
             cache.put(job, rendered)
         return rendered
@@ -206,9 +214,8 @@ class QueryService:
         return self.store.construct(prefixed_query(name, self.store.base_iri), bindings)
 
 
-@functools.lru_cache(maxsize=64)
 def _volatile(text: str) -> bool:
-    """True when a query's answer changes on every evaluation (kept for the few texts just seen: the scan reads them all)."""
+    """True when a query's answer changes on every evaluation (the scan keeps the texts just seen)."""
     try:
         return shape(text).volatile
     except BadQuery:

@@ -37,6 +37,9 @@ MAX_QUERY_LENGTH = 1_000_000  # a query worker's stack is 1 KiB per character of
 # 64 MiB stack takes 10,000 and overflows at 20,000. 2,000 is safe in both.
 MAX_QUERY_NESTING = 2000
 MAX_CACHE_MB = 2**20  # 1 TiB; also never more than the machine's memory (checked when known)
+MAX_QUEUE = 10_000  # each waiting query holds a request (a thread of a web worker) until its turn
+# An answer is held whole in a query worker, again in the web worker while it is sent, and maybe in the result cache.
+MAX_RESULT_BYTES = 2**30
 
 
 class SettingError(ValueError):
@@ -99,6 +102,31 @@ def _seconds(high: float) -> Allowed:
         return None
 
     return Allowed(f"a number of seconds above 0 and at most {high:g}", problem)
+
+
+def _seconds_or_off(high: float) -> Allowed:
+    def problem(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= high:
+            return ""
+        return None
+
+    return Allowed(f"a number of seconds from 0 (off) to {high:g}", problem)
+
+
+def _networks() -> Allowed:
+    text = "empty, or IP addresses or networks (10.0.0.0/8, ::1) separated by commas"
+
+    def problem(value: Any) -> str | None:
+        if not isinstance(value, tuple):
+            return ""
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                return f"{item!r} is not an IP address or network (must be {text})"
+        return None
+
+    return Allowed(text, problem)
 
 
 def _one_of(*choices: str) -> Allowed:
@@ -305,7 +333,12 @@ class Settings:
     max_query_nesting: int = _setting(1000, "Deepest nesting of a query (brackets open at once; a chained ! counts as one more), so that no query can overflow the engine's stack (400 above).", _integer(1, MAX_QUERY_NESTING), int)
     query_workers: int = _setting(2, "Query worker processes per web worker; a runaway query is stopped by ending its worker. 0 (embedded store) runs queries in the web worker with no time limit (and outside the workers' network sandbox), and needs allow_no_time_limit.", _integer(0, MAX_QUERY_WORKERS, "0 needs allow_no_time_limit"), int)
     allow_no_time_limit: bool = _setting(False, "Allow query_workers 0 with the embedded store: without query workers no query can be stopped, so queries have no time limit (nor the workers' network sandbox).", _boolean(), _bool)
-    result_cache_mb: int = _setting(64, "Memory for cached query results per web worker, MiB (the data is read-only, so cached answers never go stale); 0 turns the cache off.", _cache_mb(), int)
+    result_cache_mb: int = _setting(64, "Memory for cached query results per web worker, MiB, counting each answer and its key (the query text and the rest of the request); the data is read-only, so cached answers never go stale; 0 turns the cache off.", _cache_mb(), int)
+    query_budget: float = _setting(60.0, "Query time one client may use per query_budget_window, seconds, in each web worker (as the Wikidata Query Service: 60 s per 60 s); past it the client gets 429 with Retry-After. What a query really took counts; a cached answer costs nothing. 0 turns budgets off.", _seconds_or_off(MAX_TIMEOUT), float)
+    query_budget_window: float = _setting(60.0, "Window of query_budget, seconds: a client's spent query time comes back at query_budget per window.", _seconds(MAX_TIMEOUT), float)
+    query_queue: int = _setting(4, "Client queries that may wait for a query worker in each web worker; past it 503 with Retry-After at once. Waiting clients are served in turn, one client runs on at most all but one of the workers, and a full queue makes room for a client with fewer queries waiting. Each waiting query holds a request thread: keep query_workers + query_queue below threads.", _integer(0, MAX_QUEUE, "0: no query waits"), int)
+    trusted_proxies: tuple[str, ...] = _setting((), "Reverse proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For (else Forwarded) names the client a query is charged to; empty: the peer address is the client.", _networks(), _list, tuple)
+    max_result_bytes: int = _setting(16 * 2**20, "Largest answer to one query, bytes: a longer result is cut at a row (or triple) and says so (X-Result-Truncated), and one row over it alone is a 422.", _integer(1024, MAX_RESULT_BYTES), int)
     service_allow: tuple[str, ...] = _setting((), "SERVICE endpoints that queries may call (comma-separated IRIs); empty: SERVICE is refused.", _urls(), _list, tuple)
     cors_origins: str = _setting("*", "Access-Control-Allow-Origin for reads.", _origin())
 

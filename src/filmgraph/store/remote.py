@@ -37,7 +37,7 @@ from .. import formats as F
 from ..errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
 from ..execute import FORMATS_BY_NAME, Job
 from ..querytext import shape
-from ..results import Rendered, rows_capped, triples_capped, write_ask, write_graph, write_select
+from ..results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
 from .base import Bindings, Row
 from .bind import bind
 
@@ -157,13 +157,13 @@ class RemoteStore:
                     if isinstance(result, ox.QueryBoolean):
                         return Rendered(write_ask(bool(result), fmt), fmt, False, 1)
                     variables = [v.value for v in result.variables]
-                    rows, truncated = rows_capped(result, len(variables), job.max_rows)
-                return Rendered(write_select(variables, rows, fmt, truncated, job.max_rows), fmt, truncated, len(rows))
+                    rows, truncated = rows_capped(result, len(variables), job.max_rows, job.max_bytes)
+                return render_rows(variables, rows, fmt, truncated, job.max_rows, job.max_bytes)
             if fmt not in F.GRAPHS:
                 fmt = F.TURTLE
             with self._graph(job.query, form, graphs, timeout, deadline) as triples:
-                got, truncated = triples_capped(triples, job.max_rows)
-            return Rendered(write_graph(got, fmt, job.base_iri, truncated, job.max_rows), fmt, truncated, len(got))
+                got, truncated = triples_capped(triples, job.max_rows, job.max_bytes)
+            return render_graph(got, fmt, job.base_iri, truncated, job.max_rows, job.max_bytes)
 
     # -- HTTP ---------------------------------------------------------------
 

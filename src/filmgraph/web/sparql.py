@@ -38,9 +38,12 @@ def endpoint() -> Response:
     if tag is not None and request.if_none_match.contains_weak(tag):
         resp = Response(status=304)  # the client holds this answer: the query is not run
     else:
-        rendered = svc.query.run_job(job)
+        client = svc.query.admission.client(request.remote_addr, request.headers.getlist("X-Forwarded-For"), request.headers.getlist("Forwarded"))
+        rendered = svc.query.run_job(job, client)
         resp = Response(rendered.body, content_type=rendered.format.content_type)
-        if rendered.truncated:
+        if rendered.truncated and rendered.cut_by == "max_result_bytes":
+            resp.headers["X-Result-Truncated"] = f"true; max_result_bytes={svc.settings.max_result_bytes}"
+        elif rendered.truncated:
             resp.headers["X-Result-Truncated"] = f"true; limit={svc.settings.max_rows}"
     if tag is not None:
         resp.set_etag(tag)
