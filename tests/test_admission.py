@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from filmgraph.admission import Admission, client_key, parse_networks
+from filmgraph.admission import Admission, client_key, parse_networks, slots_for
 from filmgraph.errors import QueryTimeout, TooManyRequests, Unavailable
 
 WAIT = 10.0
@@ -202,3 +202,11 @@ def test_the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() -> None:
     assert client_key("::ffff:192.0.2.1") == "192.0.2.1"
     assert client_key("2001:db8:1:2:3:4:5:6") == client_key("2001:db8:1:2::9") == "2001:db8:1:2::/64"
     assert client_key(None) == client_key("garbage") == "unknown"
+
+
+def test_queries_without_query_workers_share_the_request_threads_but_one() -> None:
+    from filmgraph.settings import Settings
+
+    assert slots_for(Settings(query_workers=3)) == 3
+    assert slots_for(Settings(query_workers=2, store_url="http://127.0.0.1:9/sparql", threads=8)) == 7
+    assert slots_for(Settings(query_workers=0, allow_no_time_limit=True, threads=1)) == 1

@@ -314,10 +314,18 @@ class Admission:
                 self._forget(now)
 
 
+def slots_for(s: Settings) -> int:
+    """Client queries one web worker runs at once: one per query worker; without them (a remote store, or
+    ``query_workers`` 0) queries run on the request threads, all but one of which they may take."""
+    if s.query_workers > 0 and not s.store_url:
+        return s.query_workers
+    return max(1, s.threads - 1)
+
+
 def from_settings(s: Settings) -> Admission:
-    """The admission of a query service, from its settings (as many slots as query workers)."""
+    """The admission of a query service, from its settings."""
     return Admission(
-        slots=max(1, s.query_workers),
+        slots=slots_for(s),
         queue=s.query_queue,
         budget=s.query_budget,
         window=s.query_budget_window,
