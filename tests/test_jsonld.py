@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from hypothesis import given
@@ -214,6 +215,46 @@ def test_the_context_has_a_term_for_every_property_and_class_of_the_data(service
     assert defined["id"] == "@id" and defined["type"] == "@type"
 
 
+def test_a_large_store_is_surveyed_by_a_sample_that_gives_every_property_a_term(client, services: Services) -> None:  # type: ignore[no-untyped-def]
+    from filmgraph.void import compute_statistics
+
+    stats = compute_statistics(services.query, services.store.base_iri)
+    whole = jsonld.site_context(services.store)
+    sampled = jsonld.Context(services.store.base_iri, jsonld.sampled_survey(services.store, stats))
+    assert set(sampled.terms) == set(whole.terms) and set(sampled.values) >= set(whole.values) - set(whole.terms)
+    # Every class here has fewer members than a sample holds: the sample sees what the whole pass sees, except
+    # the properties only blank nodes use (a blank node cannot be bound in a query), which get plain terms.
+    named = {t.predicate.value for t in services.store.triples() if isinstance(t.subject, ox.NamedNode)}
+    differ = {iri for iri in whole.terms if whole.terms[iri] != sampled.terms[iri]}
+    assert differ and not differ & named
+    from filmgraph.web.pages import rdf_document
+
+    for path in ("/film/silent-star-1960", "/dataset"):  # the dataset document's blank-node publisher included
+        triples = rdf_document(services.query, BASE + path[1:]) if path != "/dataset" else F.parse_graph(client.get("/dataset.nt").data, F.NTRIPLES)
+        doc = jsonld.framed(sampled, BASE + path[1:], triples)
+        assert same_graph(graph_from_pyld(doc, client), turtle_graph(client, path))
+
+
+def test_a_built_store_above_the_limit_serves_the_sampled_context(settings, monkeypatch: pytest.MonkeyPatch, client) -> None:  # type: ignore[no-untyped-def]
+    from filmgraph.store.embedded import EmbeddedStore
+    from filmgraph.web import create_app
+
+    monkeypatch.setattr(jsonld, "SURVEY_WHOLE_UP_TO", 0)  # the shipped data, read as if it were large
+    s = settings.replace(query_workers=0)
+    svc = Services.build(s, EmbeddedStore.temporary_copy(s))
+    try:
+        big = create_app(s, svc).test_client()
+        context = big.get("/context.jsonld").get_json()["@context"]
+        whole = client.get("/context.jsonld").get_json()["@context"]
+        assert set(context) == set(whole)
+        assert context != whole  # read by the sample: a property only blank nodes use gets a plain term
+        doc = big.get("/film/sky-beckons-1959.jsonld").get_json()
+        assert doc["name"] == "The Sky Beckons" and doc["claims"][0]["assessment"] in {"Supported", "Contradicted", "Unverified"}
+        assert same_graph(graph_from_pyld(doc, big), turtle_graph(big, "/film/sky-beckons-1959"))
+    finally:
+        svc.close()
+
+
 def test_the_context_is_served_with_an_etag_long_caching_and_a_versioned_iri(client) -> None:  # type: ignore[no-untyped-def]
     resp = client.get("/context.jsonld")
     assert resp.status_code == 200 and resp.mimetype == F.JSONLD.media_type
@@ -234,8 +275,6 @@ def test_documents_point_at_the_context(client) -> None:  # type: ignore[no-unty
 
 
 def test_a_new_property_gets_a_term_from_the_data() -> None:
-    import pyoxigraph as ox
-
     triples = [
         ox.Triple(ox.NamedNode(BASE + "film/x"), ox.NamedNode(BASE + "ontology#newThing"), ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#gYear"))),
         ox.Triple(ox.NamedNode(BASE + "film/x"), ox.NamedNode("http://example.org/v/name"), ox.Literal("clash")),
@@ -250,8 +289,6 @@ def test_a_new_property_gets_a_term_from_the_data() -> None:
 
 
 def test_values_that_do_not_fit_their_term_keep_their_meaning(client) -> None:  # type: ignore[no-untyped-def]
-    import pyoxigraph as ox
-
     x = ox.NamedNode(BASE + "film/x")
     survey = [
         ox.Triple(x, ox.NamedNode(BASE + "ontology#title"), ox.Literal("Небо", language="ru")),
