@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from . import settings as S
 from .errors import FilmgraphError
+from .progress import Progress
 
 COMMANDS = {
     "serve": "serve the dataset: SPARQL endpoint, pages, dumps, reconciliation (production WSGI server)",
@@ -68,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmds["query"].add_argument("sparql", help="the query text, or @file to read it from a file")
     cmds["query"].add_argument("--format", default=None, help="result format (json, xml, csv, tsv; turtle, ntriples, jsonld, rdfxml)")
     cmds["build"].add_argument("path", help="directory to create the store in (must not exist or be empty)")
+    for name in ("build", "load", "link", "export"):
+        cmds[name].add_argument("--quiet", "-q", action="store_true", help="no progress on standard error (phases, counts, rates, time left)")
     cmds["load"].add_argument("--into", metavar="URL", help="the remote store's SPARQL query endpoint (default: the store_url setting)")
     cmds["load"].add_argument("--graph-store", metavar="URL", help="its Graph Store Protocol endpoint (default: the store_graph_store_url setting, else looked for beside the query endpoint)")
     cmds["load"].add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the remote store to take the data (default 600)")
@@ -174,20 +180,44 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _stoppable(progress: Progress, left: str) -> Iterator[None]:
+    """Turn SIGTERM into a stop like Ctrl-C, and say where a stopped command was (``left``: what it leaves behind)."""
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop) if threading.current_thread() is threading.main_thread() else None
+    try:
+        yield
+    except KeyboardInterrupt:
+        where = progress.current or (f"after {progress.done[-1].name}" if progress.done else "before its first phase")
+        done = ", ".join(f"{f.name} {f.seconds:.1f} s" for f in progress.done)
+        print(f"filmgraph {progress.command}: stopped during {where}{f' (done: {done})' if done else ''}; {left}", file=sys.stderr)
+        raise SystemExit(130) from None
+    finally:
+        progress.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Build an on-disk store for ``serve --store-path``."""
     import time
 
-    from .store.embedded import EmbeddedStore
+    from .store.embedded import EmbeddedStore, building_dir
 
     settings = _settings(args, store_path="", store_url="")
     started = time.monotonic()
-    store = EmbeddedStore.build(settings, Path(args.path))
+    progress = Progress("build", quiet=args.quiet)
+    path = Path(args.path)
+    with _stoppable(progress, f"nothing was left at {path} nor in {building_dir(path)}; run the same command again to build it"):
+        store = EmbeddedStore.build(settings, path, progress=progress)
     index = store.index
     extra = ""
     if index is not None:
         resources = sum(index.counts("kind:").values())
-        rules = f", {len(index.findings())} findings of the rules" if index.has_findings else ", rules not run (index_rules off)"
+        findings = sum(n for name, n in index.counts("finding:").items())
+        rules = f", {findings} findings of the rules" if index.has_findings else ", rules not run (index_rules off)"
         extra = f", site index of {resources} resources ({index.path.stat().st_size / 2**20:.0f} MB){rules}"
     print(f"built {args.path}: {len(store)} triples{extra} in {time.monotonic() - started:.1f} s")
     return 0

@@ -12,9 +12,9 @@ import json
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
@@ -22,12 +22,18 @@ from . import iris
 from .errors import FilmgraphError, InvalidData, Unavailable
 from .index import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
 from .namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
+from .progress import Phase, Progress
 from .query import prefixed_query
 from .reconcile.matching import loosen, plain_key
 from .store import Bindings, Store, Term
 
 if TYPE_CHECKING:
     from .rules import Report
+
+_T = TypeVar("_T")
+
+CACHE_KB = 256 * 1024
+"""SQLite's page cache while the index is written (KiB): the indexes are sorted in it."""
 
 PAGE = 100_000
 """Rows per paged query when the index is built from a remote store."""
@@ -133,6 +139,11 @@ def _projection(text: str) -> list[str]:
     return [w[1:] for w in line.split() if w.startswith("?")]
 
 
+def _values_counted(store: Store, phase: Phase, predicate: str) -> Iterator[tuple[str, Term]]:
+    """:func:`_values`, counted into ``phase``."""
+    return _counted(_values(store, predicate), phase)
+
+
 def _values(store: Store, predicate: str) -> Iterator[tuple[str, Term]]:
     """(subject IRI, value) for every triple of one property."""
     for thing, value in _rows(store, "index-property", {"p": NamedNode(predicate)}, ("thing", "value")):
@@ -164,22 +175,56 @@ def _int(text: str) -> int | None:
         return None
 
 
-def build_index(store: Store, path: Path, build_id: str, triples: int, report: Report | None = None, store_file: str = "") -> None:
-    """Read the store and write its index to ``path`` (a new file); nothing is left behind on failure."""
+def build_index(store: Store, path: Path, build_id: str, triples: int, report: Report | Callable[[], Report] | None = None,
+                store_file: str = "", progress: Progress | None = None) -> None:
+    """Read the store and write its index to ``path`` (a new file); nothing is left behind on failure.
+
+    ``report``: the rules' findings, or a function that gives them when they are written, last (the
+    rules may run in another process meanwhile). ``progress`` shows the phases."""
     path = Path(path)
     if path.exists():
         raise InvalidData(f"{path}: exists; refusing to build an index over it", file=str(path))
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
-        _write(store, partial, build_id, triples, report, store_file)
+        _write(store, partial, build_id, triples, report, store_file, progress if progress is not None else Progress.off())
         partial.rename(path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
 
 
-def _write(store: Store, path: Path, build_id: str, triples: int, report: Report | None, store_file: str) -> None:
+def _write(store: Store, path: Path, build_id: str, triples: int, report: Report | Callable[[], Report] | None, store_file: str,
+           progress: Progress) -> None:
+    with progress.phase("index: reading the store", unit="values") as reading:
+        db, resources, ids, plains = _read(store, path, reading)
+    try:
+        with progress.phase("index: writing", total=3, unit="steps") as writing:
+            _write_rows(store, db, resources, ids, plains, writing)
+        del resources, ids, plains  # the largest objects of the build: not kept while the rest runs
+        with progress.phase("dataset statistics", unit=""):
+            statistics = _statistics(store)
+        if callable(report):
+            report = report()
+        with progress.phase("index: findings and indexes", unit=""):
+            _finish(store, db, build_id, triples, report, store_file, statistics)
+    finally:
+        db.close()
+
+
+def _counted(rows: Iterator[_T], phase: Phase) -> Iterator[_T]:
+    """The rows, counted into ``phase`` (in steps, not one by one)."""
+    n = 0
+    for row in rows:
+        yield row
+        n += 1
+        if n == 10_000:
+            phase.advance(n)
+            n = 0
+    phase.advance(n)
+
+
+def _read(store: Store, path: Path, phase: Phase) -> tuple[sqlite3.Connection, dict[str, _Resource], dict[str, int], dict[tuple[int, str], str]]:
     base = store.base_iri
     fg = ontology_ns(base)
     resources: dict[str, _Resource] = {}
@@ -187,7 +232,7 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
         prefix = iris.collection_iri(base, kind)
         for _, type_name in groups:
             type_iri = _expand(type_name, base)
-            for (thing,) in _rows(store, "index-members", {"type": NamedNode(type_iri)}, ("thing",)):
+            for (thing,) in _counted(_rows(store, "index-members", {"type": NamedNode(type_iri)}, ("thing",)), phase):
                 if not isinstance(thing, NamedNode) or not thing.value.startswith(prefix) or "#" in thing.value:
                     continue
                 found = resources.get(thing.value)
@@ -198,12 +243,15 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
 
     db = sqlite3.connect(path)
     try:
-        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;" + SCHEMA_SQL)
+        # One transaction for every row (the connection opens it at the first INSERT), no journal, the
+        # indexes created after the rows; sorting for them in memory rather than in temporary files.
+        db.executescript(f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192; PRAGMA cache_size=-{CACHE_KB};"
+                         " PRAGMA temp_store=MEMORY;" + SCHEMA_SQL)
         ids = {iri: n for n, iri in enumerate(resources, 1)}
         label_rows: list[tuple[int, str, str, str, float, str, str]] = []
         for source, predicate in LABELS:
             order = DISPLAY_SOURCES.index(source) if source in DISPLAY_SOURCES else len(DISPLAY_SOURCES)
-            for iri, value in _values(store, predicate if ":" in predicate else fg + predicate):
+            for iri, value in _values_counted(store, phase, predicate if ":" in predicate else fg + predicate):
                 rid = ids.get(iri)
                 if rid is None or not isinstance(value, Literal) or not value.value.strip():
                     continue
@@ -215,96 +263,110 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
                 if order < len(DISPLAY_SOURCES) and (res.label is None or rank < res.label[0]):
                     res.label = (rank, value.value, lang)
         plains = {(row[0], row[1]): row[5] for row in label_rows if row[3] in DISPLAY_SOURCES}
-        _add_identified_labels(store, fg, resources, ids, label_rows)
+        _add_identified_labels(store, fg, resources, ids, label_rows, phase)
         db.executemany("INSERT INTO label(resource, text, lang, source, weight, plain, loose) VALUES (?, ?, ?, ?, ?, ?, ?)", label_rows)
         del label_rows
 
         for predicate in DATES:
-            for iri, value in _values(store, predicate if ":" in predicate else fg + predicate):
+            for iri, value in _values_counted(store, phase, predicate if ":" in predicate else fg + predicate):
                 res = resources.get(iri)
                 if res is not None and res.date is None and isinstance(value, Literal):
                     res.date = value.value
         year_numbers: dict[str, int] = {}
-        for iri, value in _values(store, fg + "yearNumber"):
+        for iri, value in _values_counted(store, phase, fg + "yearNumber"):
             number = _int(value.value) if isinstance(value, Literal) else None
             if number is not None:
                 year_numbers[iri] = number
                 if iri in resources:
                     resources[iri].year = number
-        for iri, value in _values(store, fg + "releaseYear"):
+        for iri, value in _values_counted(store, phase, fg + "releaseYear"):
             res = resources.get(iri)
             if res is not None and isinstance(value, NamedNode) and value.value in year_numbers:
                 res.year = year_numbers[value.value] if res.year is None else min(res.year, year_numbers[value.value])
         for res in resources.values():
             if res.year is None and res.date and _int(res.date[:4]) is not None and not res.date.startswith("-"):
                 res.year = int(res.date[:4])
-        for iri, value in _values(store, fg + "listPosition"):
+        for iri, value in _values_counted(store, phase, fg + "listPosition"):
             if iri in resources and isinstance(value, Literal):
                 resources[iri].position = _int(value.value)
         for predicate in ("identificationStatus", "assessment"):
-            for iri, value in _values(store, fg + predicate):
+            for iri, value in _values_counted(store, phase, fg + predicate):
                 if iri in resources and isinstance(value, NamedNode) and value.value.startswith(fg):
                     resources[iri].status = value.value[len(fg):]
 
-        rows = []
-        members = []
-        counts: dict[str, int] = {}
-        for iri, res in resources.items():
-            rid = ids[iri]
-            label, lang = (res.label[1], res.label[2]) if res.label else (None, None)
-            key = sort_key(label, plains.get((rid, label))) if label else ""
-            key = key or sort_key(iri[len(iris.collection_iri(base, res.kind)):])
-            rows.append((rid, iri, res.kind, label, lang, key, res.year, res.date, res.position, res.status))
-            members.extend((t, key, iri, rid) for t in res.types)
-            for name in [f"kind:{res.kind}", *(f"type:{t}" for t in res.types)]:
-                counts[name] = counts.get(name, 0) + 1
-            if res.status and res.kind in ("film", "claim"):
-                name = f"{'status' if res.kind == 'film' else 'assessment'}:{res.status}"
-                counts[name] = counts.get(name, 0) + 1
-        db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        db.executemany("INSERT INTO member VALUES (?, ?, ?, ?)", members)
-        db.executemany("INSERT INTO dated VALUES (?, ?, ?, ?)",
-                       ((t, res.date, iri, ids[iri]) for iri, res in resources.items() if res.date for t in res.types))
-        del rows, members, plains
-        db.create_function("search_keys", 2, search_keys, deterministic=True)
-        db.execute("INSERT INTO label_fts(rowid, keys, kind) SELECT l.id, search_keys(l.plain, l.loose), r.kind FROM label l JOIN resource r ON r.id = l.resource")
-        db.executemany(
-            "INSERT OR IGNORE INTO identifier VALUES ('imdb', ?, ?)",
-            ((value.value, ids[iri]) for iri, value in _values(store, fg + "imdbId") if iri in ids and isinstance(value, Literal)),
-        )
-        db.executemany("INSERT INTO count VALUES (?, ?)", sorted(counts.items()))
-        db.executemany("INSERT OR IGNORE INTO hash_child VALUES (?, ?)", _hash_children(store))
-        if report is not None:
-            db.executemany(
-                "INSERT INTO finding(rule, label, severity, concerns, related, message) VALUES (?, ?, ?, ?, ?, ?)",
-                ((f.rule, f.label, f.severity, f.concerns, f.related, f.message) for f in report.findings),
-            )
-            # Pages show these counts: a GROUP BY over a million findings costs every process a second.
-            db.execute("INSERT INTO count SELECT 'finding:' || rule || ':' || severity, COUNT(*) FROM finding GROUP BY rule, severity")
-        db.execute("CREATE VIRTUAL TABLE temp.label_vocab USING fts5vocab(main, 'label_fts', 'col')")
-        common = [term for term, in db.execute("SELECT term FROM temp.label_vocab WHERE col = 'keys' AND doc > ? ORDER BY term", (COMMON_WORD,))]
-        db.execute("DROP TABLE temp.label_vocab")
-        meta = {
-            "common_words": json.dumps(common),
-            "statistics": _statistics(store),
-            "format": str(FORMAT),
-            "build_id": build_id,
-            "triples": str(triples),
-            "base_iri": base,
-            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "store": store_file,
-            "rules": "1" if report is not None else "0",
-            "rules_run": ",".join(r.name for r in report.rules) if report is not None else "",
-            "rules_created": report.created.isoformat() if report is not None else "",
-        }
-        db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-        db.executescript(INDEXES_SQL)
-        db.execute("INSERT INTO label_fts(label_fts) VALUES ('optimize')")
-        db.commit()
-        db.execute("ANALYZE")
-        db.commit()
-    finally:
+    except BaseException:
         db.close()
+        raise
+    return db, resources, ids, plains
+
+
+def _write_rows(store: Store, db: sqlite3.Connection, resources: dict[str, _Resource], ids: dict[str, int],
+                plains: dict[tuple[int, str], str], phase: Phase) -> None:
+    base = store.base_iri
+    fg = ontology_ns(base)
+    rows = []
+    members = []
+    counts: dict[str, int] = {}
+    for iri, res in resources.items():
+        rid = ids[iri]
+        label, lang = (res.label[1], res.label[2]) if res.label else (None, None)
+        key = sort_key(label, plains.get((rid, label))) if label else ""
+        key = key or sort_key(iri[len(iris.collection_iri(base, res.kind)):])
+        rows.append((rid, iri, res.kind, label, lang, key, res.year, res.date, res.position, res.status))
+        members.extend((t, key, iri, rid) for t in res.types)
+        for name in [f"kind:{res.kind}", *(f"type:{t}" for t in res.types)]:
+            counts[name] = counts.get(name, 0) + 1
+        if res.status and res.kind in ("film", "claim"):
+            name = f"{'status' if res.kind == 'film' else 'assessment'}:{res.status}"
+            counts[name] = counts.get(name, 0) + 1
+    db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    db.executemany("INSERT INTO member VALUES (?, ?, ?, ?)", members)
+    db.executemany("INSERT INTO dated VALUES (?, ?, ?, ?)",
+                   ((t, res.date, iri, ids[iri]) for iri, res in resources.items() if res.date for t in res.types))
+    del rows, members, plains
+    phase.set(1, note="resources written")
+    db.create_function("search_keys", 2, search_keys, deterministic=True)
+    db.execute("INSERT INTO label_fts(rowid, keys, kind) SELECT l.id, search_keys(l.plain, l.loose), r.kind FROM label l JOIN resource r ON r.id = l.resource")
+    phase.set(2, note="full-text index written")
+    db.executemany(
+        "INSERT OR IGNORE INTO identifier VALUES ('imdb', ?, ?)",
+        ((value.value, ids[iri]) for iri, value in _values(store, fg + "imdbId") if iri in ids and isinstance(value, Literal)),
+    )
+    db.executemany("INSERT INTO count VALUES (?, ?)", sorted(counts.items()))
+    db.executemany("INSERT OR IGNORE INTO hash_child VALUES (?, ?)", _hash_children(store))
+    phase.set(3, note="identifiers and hash children written")
+
+
+def _finish(store: Store, db: sqlite3.Connection, build_id: str, triples: int, report: Report | None, store_file: str, statistics: str) -> None:
+    if report is not None:
+        db.executemany(
+            "INSERT INTO finding(rule, label, severity, concerns, related, message) VALUES (?, ?, ?, ?, ?, ?)",
+            ((f.rule, f.label, f.severity, f.concerns, f.related, f.message) for f in report.findings),
+        )
+        # Pages show these counts: a GROUP BY over a million findings costs every process a second.
+        db.execute("INSERT INTO count SELECT 'finding:' || rule || ':' || severity, COUNT(*) FROM finding GROUP BY rule, severity")
+    db.execute("CREATE VIRTUAL TABLE temp.label_vocab USING fts5vocab(main, 'label_fts', 'col')")
+    common = [term for term, in db.execute("SELECT term FROM temp.label_vocab WHERE col = 'keys' AND doc > ? ORDER BY term", (COMMON_WORD,))]
+    db.execute("DROP TABLE temp.label_vocab")
+    meta = {
+        "common_words": json.dumps(common),
+        "statistics": statistics,
+        "format": str(FORMAT),
+        "build_id": build_id,
+        "triples": str(triples),
+        "base_iri": store.base_iri,
+        "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "store": store_file,
+        "rules": "1" if report is not None else "0",
+        "rules_run": ",".join(r.name for r in report.rules) if report is not None else "",
+        "rules_created": report.created.isoformat() if report is not None else "",
+    }
+    db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+    db.executescript(INDEXES_SQL)
+    db.execute("INSERT INTO label_fts(label_fts) VALUES ('optimize')")
+    db.commit()
+    db.execute("ANALYZE")
+    db.commit()
 
 
 def _hash_children(store: Store) -> Iterator[tuple[str, str]]:
@@ -317,16 +379,16 @@ def _hash_children(store: Store) -> Iterator[tuple[str, str]]:
 
 
 def _add_identified_labels(store: Store, fg: str, resources: dict[str, _Resource], ids: dict[str, int],
-                           label_rows: list[tuple[int, str, str, str, float, str, str]]) -> None:
+                           label_rows: list[tuple[int, str, str, str, float, str, str]], phase: Phase) -> None:
     """A record identified as a real film is also known by that film's titles (as reconciliation knows it)."""
     status: dict[str, float] = {}
-    for iri, value in _values(store, fg + "identificationStatus"):
+    for iri, value in _values_counted(store, phase, fg + "identificationStatus"):
         if isinstance(value, NamedNode) and value.value[len(fg):] in IDENTIFIED and iri in ids:
             status[iri] = IDENTIFIED[value.value[len(fg):]]
     if not status:
         return
     targets: dict[int, list[tuple[int, float]]] = {}
-    for iri, value in _values(store, fg + "identifiedAs"):
+    for iri, value in _values_counted(store, phase, fg + "identifiedAs"):
         if iri in status and isinstance(value, NamedNode) and value.value in ids:
             targets.setdefault(ids[value.value], []).append((ids[iri], status[iri]))
     own: dict[int, set[str]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -12,11 +13,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from ..errors import InvalidData
+from ..errors import FilmgraphError, InvalidData
 from ..owned import remove_with
+from ..progress import Progress
 from ..index import INDEX_FILE, SiteIndex
 from ..index_build import build_index
 from ..settings import DEFAULT_BASE, Settings
@@ -24,16 +27,111 @@ from .base import Bindings, Row
 from .bind import bind
 from .loader import bulk_load_file, read_all, rebase, validate
 
+if TYPE_CHECKING:
+    from ..rules import Report
+
 MARKER = "filmgraph-store.json"
+INCOMPLETE = "filmgraph-build-incomplete"
+"""Written first into a store being built, removed when it is complete: such a directory is never opened."""
+RULES_FILE = "filmgraph-rules.pickle"
+"""The rules' findings, passed from their processes to the build's (removed once read)."""
+RULE_PROCESSES = 2
+"""Processes the rules of a build run in, beside the one building the index (at most one per core)."""
 
 
-def _build_index(store: EmbeddedStore, settings: Settings, path: Path, build_id: str, triples: int) -> None:
-    report = None
-    if settings.index_rules:
-        from ..rules import run_rules
+def building_dir(path: Path) -> Path:
+    """Where a store for ``path`` is built: a hidden sibling, renamed to ``path`` when the build is complete."""
+    return path.with_name(f".{path.name}.building")
 
-        report = run_rules(store)
-    build_index(store, path, build_id, triples, report, MARKER)
+
+def _rules_apart(path: str, base_iri: str, names: str, out: str) -> None:
+    """Run some rules (comma-separated ``names``) over a store being built, in a process of their own, and pickle
+    what the index keeps of their report to ``out``: the findings, when, and the seconds taken."""
+    import pickle
+    import signal
+
+    from ..rules import run_rules
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the build stops this process itself
+    started = time.monotonic()
+    try:
+        report = run_rules(_read_only_while_building(Path(path), base_iri), names.split(","))
+        result: tuple[object, ...] = ("ok", [dataclasses.astuple(f) for f in report.findings], report.created, time.monotonic() - started)
+    except Exception as exc:  # noqa: BLE001 (sent to the building process, which raises it there)
+        result = ("error", f"{type(exc).__name__}: {exc}")
+    with open(out, "wb") as fh:
+        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _read_only_while_building(path: Path, base_iri: str) -> EmbeddedStore:
+    """A store being built, opened read-only (no marker yet)."""
+    return EmbeddedStore(ox.Store.read_only(str(path)), base_iri, path)
+
+
+class _RulesApart:
+    """The rules of a build, run in :data:`RULE_PROCESSES` processes of their own while this one builds the index.
+
+    The rules are independent, so each process runs some of them and their findings are merged as
+    :func:`~filmgraph.rules.run_rules` would have made them (one set, sorted). The index asks for the
+    report (:meth:`report`) only when it writes the findings; a build that fails or is stopped stops the
+    processes (:meth:`stop`). Each is a new interpreter, not a fork of this one (whose RocksDB and
+    progress threads a fork would copy mid-step)."""
+
+    def __init__(self, path: Path, base_iri: str, progress: Progress) -> None:
+        import subprocess
+
+        from ..rules import list_rules
+
+        self.rules = list_rules()
+        names = [r.name for r in self.rules]
+        parts = max(1, min(RULE_PROCESSES, len(names), os.cpu_count() or 1))
+        self.progress = progress
+        self.phase = progress.start(f"rules (in {parts} processes beside the index)", unit="")
+        package_root = str(Path(__file__).resolve().parents[2])  # the folder filmgraph is imported from
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH", "")]))}
+        code = "import sys; from filmgraph.store.embedded import _rules_apart; _rules_apart(*sys.argv[1:])"
+        self.outs = [path / f"{RULES_FILE}.{n}" for n in range(parts)]
+        self.processes = [
+            subprocess.Popen([sys.executable, "-c", code, str(path), base_iri, ",".join(names[n::parts]), str(out)], env=env, stdin=subprocess.DEVNULL)
+            for n, out in enumerate(self.outs)
+        ]
+
+    def report(self) -> Report:
+        """The report of every rule, as one run would have made it (waits for the processes)."""
+        import pickle
+
+        from ..rules import Finding, Report
+
+        self.phase.note = "waiting for the rules" if any(p.poll() is None for p in self.processes) else ""
+        findings: set[Finding] = set()
+        created, seconds = [], []
+        for process, out in zip(self.processes, self.outs):
+            code = process.wait()
+            try:
+                with out.open("rb") as fh:
+                    result = pickle.load(fh)
+            except (OSError, EOFError, pickle.UnpicklingError):
+                raise FilmgraphError(f"the rules stopped before they finished (exit code {code})") from None
+            finally:
+                out.unlink(missing_ok=True)
+            if result[0] != "ok":
+                raise FilmgraphError(f"the rules failed: {result[1]}")
+            findings.update(Finding(*f) for f in result[1])
+            created.append(result[2])
+            seconds.append(result[3])
+        self.progress.end(self.phase, seconds=max(seconds), count=len(findings), unit="findings")
+        return Report(findings=tuple(sorted(findings, key=Finding.sort_key)), rules=tuple(self.rules), created=min(created))
+
+    def stop(self) -> None:
+        """Stop every process still running (a failed or stopped build), and forget their output."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process, out in zip(self.processes, self.outs):
+            process.wait()
+            out.unlink(missing_ok=True)
+        if self.phase in self.progress.running:
+            self.progress.end(self.phase, failed=True)
 
 
 def _checksums(path: Path) -> dict[str, str]:
@@ -83,75 +181,114 @@ class EmbeddedStore:
         return cls.build(settings, path)
 
     @classmethod
-    def build(cls, settings: Settings, path: Path | None = None, extra: dict[str, Path] | None = None) -> EmbeddedStore:
+    def build(cls, settings: Settings, path: Path | None = None, extra: dict[str, Path] | None = None,
+              progress: Progress | None = None) -> EmbeddedStore:
         """Parse the ontology and data files, validate them, and load them.
 
         With ``path`` the store is written to that directory (a pre-built store);
         without it, it lives in memory. ``extra`` maps named-graph IRIs to files
         loaded into those graphs (used by tests and protocol fixtures).
         Nothing is returned half-loaded: any error raises before the store exists.
+        A store on disk is built in a sibling directory (:func:`building_dir`) renamed
+        to ``path`` when complete; a build that fails or is stopped removes it.
         """
+        progress = progress if progress is not None else Progress.off()
+        if path is None:
+            return cls(cls._load(settings, None, extra, progress), settings.base_iri)
+        path = Path(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise InvalidData(f"{path}: not empty; refusing to build a store over existing files", file=str(path))
+        work = building_dir(path)
+        if work.exists():  # left by a build that was killed (SIGKILL, power): ours to remove
+            if not (work / INCOMPLETE).is_file():
+                raise InvalidData(f"{work}: exists and is not a filmgraph build in progress; remove it or build elsewhere", file=str(work))
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        (work / INCOMPLETE).write_text(f"filmgraph build of {path} (process {os.getpid()}); not a usable store: run the build again\n")
+        try:
+            cls._build_at(settings, path, work, extra, progress)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)  # never leave a half-built store behind
+            raise
+        if path.is_dir():
+            path.rmdir()  # the empty directory the build was given
+        work.rename(path)
+        return cls.open(path)
+
+    @classmethod
+    def _build_at(cls, settings: Settings, path: Path, work: Path, extra: dict[str, Path] | None, progress: Progress) -> None:
         files = list(settings.ontology) + list(settings.data)
-        if path is not None:
-            path = Path(path)
-            if path.exists() and any(path.iterdir()):
-                raise InvalidData(f"{path}: not empty; refusing to build a store over existing files", file=str(path))
+        store = cls._load(settings, work, extra, progress)
+        with progress.phase("counting triples", unit="") as phase:
+            store.flush()
+            # len() counts the named graphs' quads too; only the default graph is the dataset.
+            triples = len(store) if not extra else sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+            phase.note = f"{triples:,} triples"
+        # No optimize(): on these stores it made the files 1.8 times as large (the compaction writes the last
+        # level differently) for queries 1.0-2.0 times as fast (bench/README.md, "Building").
+        del store  # close the writer: from now on every process, the rules' too, opens it read-only
+        build_id = uuid.uuid4().hex
+        rules = _RulesApart(work, settings.base_iri, progress) if settings.index_rules else None
+        try:
+            # The site index is read from the store it describes, in the same build step; the rules
+            # run meanwhile in their own process, and their findings are written last.
+            build_index(_read_only_while_building(work, settings.base_iri), work / INDEX_FILE, build_id, triples,
+                        rules.report if rules is not None else None, MARKER, progress)
+        finally:
+            if rules is not None:
+                rules.stop()
+        with progress.phase("checksums", unit="") as phase:
+            (work / INCOMPLETE).unlink()
+            marker = {
+                "base_iri": settings.base_iri,
+                "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "files": [str(p) for p in files],
+                "triples": triples,
+                "build_id": build_id,
+                "index": INDEX_FILE,
+                "checksums": _checksums(work),
+            }
+            (work / MARKER).write_text(json.dumps(marker, indent=2))
+
+    @classmethod
+    def _load(cls, settings: Settings, path: Path | None, extra: dict[str, Path] | None, progress: Progress) -> ox.Store:
+        files = list(settings.ontology) + list(settings.data)
         if not settings.validate and settings.base_iri == DEFAULT_BASE and not extra:
             # Large data, no SHACL: let Oxigraph parse straight from the files (no Python objects per triple).
             store = ox.Store(str(path) if path is not None else None)
-            try:
+            total = sum(p.stat().st_size for p in files if p.is_file())
+            with progress.phase("loading the store", total=total, unit="B") as phase:
                 for p in files:
-                    bulk_load_file(store, p)
-            except InvalidData:
-                del store
-                if path is not None:
-                    shutil.rmtree(path, ignore_errors=True)  # never leave a half-built store behind
-                raise
-        else:
+                    bulk_load_file(store, p, phase)
+            return store
+        by_file: dict[Path, list[ox.Triple]] = {}
+        with progress.phase("parsing", total=len(files), unit="files") as phase:
+            for p in files:
+                by_file.update(read_all([p]))
+                phase.advance()
+        if settings.validate:
             # Validate as written (the shapes name the default base), then rebase.
-            by_file = read_all(files)
-            if settings.validate:
+            with progress.phase("validating (SHACL)", unit=""):
                 data = set(settings.data)
                 validate({p: t for p, t in by_file.items() if p in data}, settings.shapes, settings.ontology)
-            if settings.base_iri != DEFAULT_BASE:
-                by_file = {p: rebase(t, settings.base_iri) for p, t in by_file.items()}
-            named = {g: read_all([f], settings.base_iri)[f] for g, f in (extra or {}).items()}
+        if settings.base_iri != DEFAULT_BASE:
+            by_file = {p: rebase(t, settings.base_iri) for p, t in by_file.items()}
+        named = {g: read_all([f], settings.base_iri)[f] for g, f in (extra or {}).items()}
+        with progress.phase("loading the store", unit="triples") as phase:
             store = ox.Store(str(path) if path is not None else None)
             quads = [ox.Quad(t.subject, t.predicate, t.object) for triples in by_file.values() for t in triples]
             for g, triples in named.items():
                 quads.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for t in triples)
             store.bulk_extend(quads)
-        if path is None:
-            return cls(store, settings.base_iri)
-        store.flush()
-        store.optimize()
-        build_id = uuid.uuid4().hex
-        # len() counts the named graphs' quads too; only the default graph is the dataset.
-        triples = len(store) if not extra else sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-        try:
-            # The site index is read from the store it describes, in the same build step.
-            _build_index(cls(store, settings.base_iri, path), settings, path / INDEX_FILE, build_id, triples)
-        except BaseException:
-            del store
-            shutil.rmtree(path, ignore_errors=True)
-            raise
-        del store  # close the writer: from now on every process opens it read-only
-        marker = {
-            "base_iri": settings.base_iri,
-            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "files": [str(p) for p in files],
-            "triples": triples,
-            "build_id": build_id,
-            "index": INDEX_FILE,
-            "checksums": _checksums(path),
-        }
-        (path / MARKER).write_text(json.dumps(marker, indent=2))
-        return cls.open(path)
+            phase.set(len(quads))
+        return store
 
     @classmethod
     def open(cls, path: Path) -> EmbeddedStore:
         """Open a pre-built store read-only; several processes may open it at once."""
         marker = path / MARKER
+        if (path / INCOMPLETE).is_file():
+            raise InvalidData(f"{path}: an incomplete build (stopped before it finished), not a store to serve; run 'filmgraph build' again", file=str(path))
         if not marker.is_file():
             raise InvalidData(f"{path}: not a filmgraph store (no {MARKER}; build one with 'filmgraph build')", file=str(path))
         try:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
 
 from ..errors import InvalidData
 from ..settings import DEFAULT_BASE
+
+if TYPE_CHECKING:
+    from ..progress import Phase
 
 
 def rdf_format(path: Path) -> ox.RdfFormat:
@@ -63,22 +68,44 @@ def rebase(triples: list[ox.Triple], base: str) -> list[ox.Triple]:
     ]
 
 
-def bulk_load_file(store: ox.Store, path: Path) -> int:
-    """Load one file straight into a store with Oxigraph's bulk loader; return the triples added."""
+class _Counted(io.RawIOBase):
+    """A file read through, its bytes counted into a progress phase as the loader reads them."""
+
+    def __init__(self, raw: BinaryIO, phase: Phase | None) -> None:
+        self.raw = raw
+        self.phase = phase
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
+        if self.phase is not None:
+            if n:
+                self.phase.advance(n)
+            else:  # all read: Oxigraph still sorts and writes what it parsed
+                self.phase.set(self.phase.n, note="read; the store's files are being written")
+        return n or 0
+
+
+def bulk_load_file(store: ox.Store, path: Path, phase: Phase | None = None) -> None:
+    """Load one file straight into a store with Oxigraph's bulk loader, counting its bytes into ``phase``.
+
+    The file is checked to hold a triple first, by parsing only up to its first one (counting the
+    store before and after would read every triple of it twice)."""
     path = Path(path)
     if not path.is_file():
         raise InvalidData(f"{path}: no such data file", file=str(path))
-    before = len(store)
+    fmt, base = rdf_format(path), path.resolve().as_uri()
     try:
-        store.bulk_load(path=str(path), format=rdf_format(path), base_iri=path.resolve().as_uri())
+        if next(iter(ox.parse(path=str(path), format=fmt, base_iri=base)), None) is None:
+            raise InvalidData(f"{path}: holds no triples (empty or truncated?)", file=str(path))
+        with path.open("rb") as raw:
+            store.bulk_load(_Counted(raw, phase), format=fmt, base_iri=base)
     except SyntaxError as exc:
         raise InvalidData(f"{path}: does not parse: {exc}", file=str(path)) from exc
     except (OSError, ValueError) as exc:
         raise InvalidData(f"{path}: cannot be read: {exc}", file=str(path)) from exc
-    added = len(store) - before
-    if added == 0:
-        raise InvalidData(f"{path}: holds no triples (empty or truncated?)", file=str(path))
-    return added
 
 
 def read_all(paths: Iterable[Path], base: str = DEFAULT_BASE) -> dict[Path, list[ox.Triple]]:
