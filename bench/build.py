@@ -1,0 +1,154 @@
+"""The build benchmark: `filmgraph build` against `oxigraph load` of the same file, in the same run.
+
+One command (after `scripts/setup`):
+
+    .venv/bin/python bench/build.py                    # 10^4 and 10^5 films (about 5 minutes on 2 cores)
+    .venv/bin/python bench/build.py --sizes 1000000    # 10^6 on request (about 30 minutes, ~12 GB of disk while it runs)
+
+For each size: generate the graph (bench/generate.py, N-Triples), load it with
+`oxigraph load` (Oxigraph's own bulk loader, the reference), then build it with
+`filmgraph build` (Oxigraph store, the consistency rules, the site index, the
+dataset statistics), timing both and sampling the resident memory of each
+command's whole process tree every 0.2 s. The build's phases come from its
+progress lines on standard error (`build: PHASE: done, ... in S s`); phases that
+run beside others (the rules) overlap the rest, so they do not add up to the
+total. Disk is what each leaves in its folder: filmgraph's store and its site
+index, Oxigraph's store. Results go to bench/out/build.json and, as a Markdown
+table, to stdout; the data and stores are deleted after each size unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate  # noqa: E402
+from servers import du, tree_rss  # noqa: E402
+
+PHASE_DONE = re.compile(r"^build: (?P<name>.+?): done, (?:(?P<count>[\d,]+) (?P<unit>\S+) )?in (?P<seconds>[\d.]+) s")
+SAMPLE_S = 0.2
+
+
+def run_measured(command: list[str], log: Path) -> tuple[float, int, str]:
+    """Run a command; return its wall time (s), the peak resident memory of its process tree (bytes) and its stderr."""
+    peak = 0
+    with log.open("w+", encoding="utf-8") as err:
+        started = time.monotonic()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(SAMPLE_S):
+                peak = max(peak, tree_rss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        code = proc.wait()
+        seconds = time.monotonic() - started
+        done.set()
+        sampler.join()
+        err.seek(0)
+        text = err.read()
+    if code != 0:
+        raise RuntimeError(f"{command[0]} failed ({code}):\n{text[-3000:]}")
+    return seconds, peak, text
+
+
+def phases(stderr: str) -> dict[str, float]:
+    """Seconds per phase, from the build's progress lines."""
+    out = {}
+    for line in stderr.splitlines():
+        m = PHASE_DONE.match(line)
+        if m:
+            out[m["name"]] = float(m["seconds"])
+    return out
+
+
+def bench_size(films: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Generate, load with Oxigraph, build with filmgraph; return the figures of one size."""
+    work: Path = args.workdir
+    data = work / f"films-{films}.nt"
+    if not data.exists():
+        print(f"generating {films:,} films", file=sys.stderr, flush=True)
+        with data.open("w", encoding="utf-8") as out:
+            generate(films, out)
+    bin_dir = Path(sys.executable).parent
+    fg_store, ox_store = work / f"build-fg-{films}", work / f"build-ox-{films}"
+    for d in (fg_store, ox_store):
+        shutil.rmtree(d, ignore_errors=True)
+    result: dict[str, Any] = {"films": films, "triples": sum(1 for _ in data.open(encoding="utf-8")), "file_mb": data.stat().st_size / 2**20}
+    try:
+        print(f"oxigraph load, {films:,} films", file=sys.stderr, flush=True)
+        ox_s, ox_rss, _ = run_measured([str(bin_dir / "oxigraph"), "load", "--location", str(ox_store), "--file", str(data)], work / "ox-load.log")
+        print(f"filmgraph build, {films:,} films", file=sys.stderr, flush=True)
+        fg_s, fg_rss, stderr = run_measured([str(bin_dir / "filmgraph"), "build", str(fg_store), "--data", str(data), "--validate", "false"],
+                                            work / "fg-build.log")
+        index = du(fg_store / "filmgraph-index.sqlite")
+        result.update({
+            "build_s": {"filmgraph": fg_s, "oxigraph": ox_s, "ratio": fg_s / ox_s},
+            "phases_s": phases(stderr),
+            "disk_mb": {"filmgraph": du(fg_store) / 2**20, "filmgraph store": (du(fg_store) - index) / 2**20, "filmgraph index": index / 2**20,
+                        "oxigraph": du(ox_store) / 2**20, "ratio": du(fg_store) / du(ox_store)},
+            "peak_rss_mb": {"filmgraph": fg_rss / 2**20, "oxigraph": ox_rss / 2**20},
+        })
+    finally:
+        if not args.keep:
+            for d in (fg_store, ox_store):
+                shutil.rmtree(d, ignore_errors=True)
+            data.unlink(missing_ok=True)
+    return result
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    """Markdown: one row per size, then the phases of each build."""
+    lines = [
+        "| films | triples | build s fg / ox | fg / ox | disk MB fg store + index / ox | fg / ox | peak RSS MB fg / ox |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        b, d, m = r["build_s"], r["disk_mb"], r["peak_rss_mb"]
+        lines.append(
+            f"| {r['films']:,} | {r['triples']:,} | {b['filmgraph']:,.1f} / {b['oxigraph']:,.1f} | {b['ratio']:.2f}x "
+            f"| {d['filmgraph store']:,.0f} + {d['filmgraph index']:,.0f} / {d['oxigraph']:,.0f} | {d['ratio']:.2f}x "
+            f"| {m['filmgraph']:,.0f} / {m['oxigraph']:,.0f} |"
+        )
+    lines += ["", "Phases of `filmgraph build`, seconds (the rules run beside the index, so phases overlap):", ""]
+    for r in results:
+        cells = ", ".join(f"{name} {s:,.1f}" for name, s in r["phases_s"].items())
+        lines.append(f"- {r['films']:,} films: {cells}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the build benchmark for each size; print the table and write the figures as JSON."""
+    p = argparse.ArgumentParser(description="filmgraph build vs oxigraph load of the same file, same run")
+    p.add_argument("--sizes", default="10000,100000", help="comma-separated numbers of films")
+    p.add_argument("--keep", action="store_true", help="keep the generated data and the stores (bench/data) after measuring")
+    p.add_argument("--workdir", type=Path, default=HERE / "data")
+    p.add_argument("--output", type=Path, default=HERE / "out" / "build.json")
+    args = p.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    results = []
+    for films in (int(x) for x in args.sizes.split(",")):
+        results.append(bench_size(films, args))
+        print(report(results[-1:]), file=sys.stderr, flush=True)
+        args.output.write_text(json.dumps(results, indent=2))
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
