@@ -26,6 +26,8 @@ from filmgraph.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 
+from .served import build_store, filmgraph_serve
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }} # {}"
 A, B, C = "127.0.0.2", "127.0.0.3", "127.0.0.1"
@@ -38,6 +40,11 @@ class Answer:
     headers: dict[str, str]
     text: str
     seconds: float
+    started: float = 0.0
+
+    @property
+    def ended(self) -> float:
+        return self.started + self.seconds
 
 
 def query(url: str, source: str, text: str, accept: str = "application/sparql-results+json") -> Answer:
@@ -49,7 +56,7 @@ def query(url: str, source: str, text: str, accept: str = "application/sparql-re
         conn.request("POST", "/sparql", body=urllib.parse.urlencode({"query": text}), headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept})
         r = conn.getresponse()
         body = r.read().decode("utf-8", "replace")
-        return Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, body, time.monotonic() - started)
+        return Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, body, time.monotonic() - started, started)
     finally:
         conn.close()
 
@@ -74,6 +81,19 @@ def site(store: EmbeddedStore, serve_app) -> Iterator[Callable[..., tuple[str, S
     yield _site
     for s in made:
         s.close()
+
+
+def _report(name: str, figures: dict[str, object]) -> None:
+    """Add figures to ``test-artifacts/fair_share.json`` under a name."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "fair_share.json"
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        report = {}
+    report[name] = figures
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nfair shares, {name}:", json.dumps(figures, indent=2))
 
 
 def _until(test: Callable[[], bool], seconds: float = 30.0) -> None:
@@ -152,9 +172,7 @@ def test_a_client_running_eight_runaways_uses_its_share_while_others_get_their_a
         "client_b_ask": {"n": len(seen[B]), "p50_ms": _ms([a.seconds for a in seen[B]], 0.5), "p99_ms": _ms([a.seconds for a in seen[B]], 0.99), "max_ms": _ms([a.seconds for a in seen[B]], 1.0)},
         "client_c_ask": {"n": len(seen[C]), "p50_ms": _ms([a.seconds for a in seen[C]], 0.5), "p99_ms": _ms([a.seconds for a in seen[C]], 0.99)},
     }
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "fair_share.json").write_text(json.dumps(report, indent=2) + "\n")
-    print("\nfair shares:", json.dumps(report, indent=2))
+    _report("werkzeug", report)
 
 
 def test_a_client_past_its_budget_gets_429_with_retry_after_and_cached_answers_still(site) -> None:  # type: ignore[no-untyped-def]
@@ -193,3 +211,54 @@ def test_a_full_queue_is_503_with_retry_after_at_once(site) -> None:  # type: ig
     assert "query_queue" in full.text
     assert answered_meanwhile == 0  # at once: not after a wait for a worker
     assert query(url, C, "ASK { ?s ?p ?o }").status == 200  # and afterwards the site answers
+
+
+def test_filmgraph_serve_answers_another_client_while_one_sends_eight_runaways_at_once(tmp_path: Path) -> None:
+    """Issue 13's case on the production server (2 web workers, 2 query workers each): 4 runaways at once made an
+    uncached ASK from anyone wait 9.7 s median, and some got 503. Here client A keeps eight runaways going."""
+    store = build_store(tmp_path)
+    limit = 3.0
+    with filmgraph_serve(store, tmp_path / "serve.log", "--workers", "2", "--query-workers", "2", "--query-timeout", str(limit)) as (base, _):
+        assert query(base, B, "ASK {}").status == 200
+        stop = threading.Event()
+        runaways: list[Answer] = []
+
+        def runaway_client(n: int) -> None:
+            for i in range(1000):
+                if stop.is_set():
+                    return
+                answer = query(base, A, RUNAWAY.format(f"serve {n}.{i}"))
+                runaways.append(answer)
+                if "query_queue" in answer.text:
+                    stop.wait(0.2)
+
+        threads = [threading.Thread(target=runaway_client, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        stop.wait(1.0)  # the runaways are in: each web worker runs one of A's, the rest wait or are refused
+        asks: list[Answer] = []
+        for i in range(30):  # spread over three time limits
+            asks.append(query(base, B, f"ASK {{ ?s ?p ?o }} # serve {i}"))
+            stop.wait(3 * limit / 30)
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
+        assert not any(t.is_alive() for t in threads)
+    seconds = [a.seconds for a in asks]
+    # Did B's ASK have to wait for one of A's runaways to end (to be stopped at the limit, freeing its worker)?
+    # Without fair shares nearly every one does; with them an ASK takes milliseconds and a runaway ends every
+    # second or so, so few overlap one by chance.
+    stopped = [a.ended for a in runaways if "stopped at the time limit" in a.text]
+    waited_for_runaway = sum(any(a.started < end < a.ended for end in stopped) for a in asks) / len(asks)
+    _report("filmgraph_serve", {
+        "server": "filmgraph serve --workers 2 --query-workers 2",
+        "limit_s": limit,
+        "client_a_runaways_sent": len(runaways),
+        "client_a_stopped_at_limit": sum("stopped at the time limit" in a.text for a in runaways),
+        "client_b_ask": {"n": len(asks), "p50_ms": _ms(seconds, 0.5), "p99_ms": _ms(seconds, 0.99), "max_ms": _ms(seconds, 1.0)},
+        "client_b_statuses": sorted({a.status for a in asks}),
+        "client_b_asks_that_waited_for_a_runaway_to_end": round(waited_for_runaway, 3),
+    })
+    assert [a.status for a in asks] == [200] * 30, [(a.status, a.text[:200]) for a in asks if a.status != 200]
+    assert runaways and {a.status for a in runaways} <= {503, 429}
+    assert waited_for_runaway < 0.5, f"{waited_for_runaway:.0%} of client B's queries waited until one of A's runaways was stopped"

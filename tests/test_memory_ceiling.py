@@ -15,16 +15,11 @@ import csv
 import io
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pyoxigraph as ox
 import pytest
 import requests
@@ -35,7 +30,7 @@ from filmgraph.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 
-from .loopback import free_port, port_is_open
+from .served import build_store, filmgraph_serve, rss_by_process, tree_rss
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -140,65 +135,24 @@ def test_a_short_answer_is_not_marked(small_answers: str) -> None:
 # -- the production server: 400 rows of 1 MiB as CSV ---------------------------
 
 
-def _tree_rss(pid: int) -> int:
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
-def _process_peaks(pid: int) -> dict[int, int]:
-    out = {}
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return {}
-    for p in procs:
-        try:
-            out[p.pid] = p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
 def test_the_production_server_answers_a_gigantic_csv_within_its_byte_limit(tmp_path: Path) -> None:
     """Issue 13: this answer was 200 with 400 MiB; its query worker peaked at 1.24 GB, its web worker at 865 MB."""
-    store = tmp_path / "store"
-    built = subprocess.run([sys.executable, "-m", "filmgraph.cli", "build", str(store)], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert built.returncode == 0, built.stderr
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "filmgraph.cli", "serve", "--store-path", str(store), "--port", str(port), "--workers", "2", "--query-timeout", "30"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    store = build_store(tmp_path)
     peaks: dict[int, int] = {}
     peak_tree = 0
-    try:
-        deadline = time.monotonic() + 90
-        while not port_is_open(port):
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text(errors="replace")[-2000:]
-            time.sleep(0.2)
-        url = f"http://127.0.0.1:{port}/sparql"
+    with filmgraph_serve(store, tmp_path / "serve.log", "--workers", "2", "--query-timeout", "30") as (base, server):
+        url = base + "/sparql"
         assert requests.get(url, params={"query": "ASK {}"}, timeout=60).status_code == 200
-        before = _tree_rss(server.pid)
+        before = tree_rss(server.pid)
         done = threading.Event()
 
         def sample() -> None:
             nonlocal peak_tree
             while not done.is_set():
-                for pid, rss in _process_peaks(server.pid).items():
+                now = rss_by_process(server.pid)
+                for pid, rss in now.items():
                     peaks[pid] = max(peaks.get(pid, 0), rss)
-                peak_tree = max(peak_tree, _tree_rss(server.pid))
+                peak_tree = max(peak_tree, sum(now.values()))
                 done.wait(0.02)
 
         sampler = threading.Thread(target=sample)
@@ -208,15 +162,7 @@ def test_the_production_server_answers_a_gigantic_csv_within_its_byte_limit(tmp_
         finally:
             done.set()
             sampler.join(timeout=30)
-        after = _tree_rss(server.pid)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
+        after = tree_rss(server.pid)
 
     default = Settings().max_result_bytes
     assert r.status_code == 200, r.text[:300]
@@ -269,13 +215,13 @@ def test_distinct_long_queries_keep_the_result_cache_within_its_budget(store: Em
 
             for n in range(50):  # warm up: workers started, allocator settled
                 ask(-1 - n)
-            before = _tree_rss(me)
+            before = tree_rss(me)
             highest = 0
             for n in range(SOAK):
                 ask(n)
                 highest = max(highest, cache.size)
                 assert cache.size <= cache.budget, (n, cache.size, cache.budget)
-            after = _tree_rss(me)
+            after = tree_rss(me)
     finally:
         services.close()
     assert len(cache) <= cache.budget // 60_000
