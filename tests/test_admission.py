@@ -210,3 +210,15 @@ def test_queries_without_query_workers_share_the_request_threads_but_one() -> No
     assert slots_for(Settings(query_workers=3)) == 3
     assert slots_for(Settings(query_workers=2, store_url="http://127.0.0.1:9/sparql", threads=8)) == 7
     assert slots_for(Settings(query_workers=0, allow_no_time_limit=True, threads=1)) == 1
+
+
+def test_the_clients_remembered_are_bounded_however_many_addresses_send() -> None:
+    clock = Clock()
+    admission = Admission(slots=2, queue=4, budget=60.0, window=60.0, wait=WAIT, clock=clock, max_clients=100)
+    for n in range(1000):  # each owes what its query took
+        admission.run(f"client {n}", lambda: clock.__setattr__("now", clock.now + 0.001))
+        assert admission.clients() <= 100
+    clock.now += 120  # all paid back: forgotten as soon as room is needed
+    for n in range(1000, 1200):
+        admission.run(f"client {n}", lambda: None)
+        assert admission.clients() <= 100

@@ -48,8 +48,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-MAX_CLIENTS = 100_000
-"""Clients remembered at most; those whose bucket has refilled are forgotten first (they carry nothing)."""
+MAX_CLIENTS = 10_000
+"""Clients remembered at most (a few hundred bytes each); those who owe no time are forgotten first (they carry
+nothing), then those who owe least."""
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -122,7 +123,7 @@ class _Client:
 class Admission:
     """The fair queue and the budgets of one web process."""
 
-    def __init__(self, slots: int, queue: int, budget: float, window: float, wait: float, clock: Callable[[], float] = time.monotonic, trusted: Sequence[Network] = ()) -> None:
+    def __init__(self, slots: int, queue: int, budget: float, window: float, wait: float, clock: Callable[[], float] = time.monotonic, trusted: Sequence[Network] = (), max_clients: int = MAX_CLIENTS) -> None:
         self.slots = max(1, slots)
         self.share = max(1, self.slots - 1)
         """Queries one client may run at once."""
@@ -132,6 +133,7 @@ class Admission:
         self.wait = wait
         """Seconds a query may wait for a worker before it is told to come back."""
         self.trusted = tuple(trusted)
+        self.max_clients = max_clients
         self.clock = clock
         self._lock = threading.Lock()
         self._reset()
@@ -164,6 +166,11 @@ class Admission:
             raise
         finally:
             self._leave(client, max(cost, self.clock() - started))
+
+    def clients(self) -> int:
+        """Clients remembered now."""
+        with self._lock:
+            return len(self._clients)
 
     def owed(self, client: str) -> float:
         """Seconds of query time the client has used and not yet got back."""
@@ -199,7 +206,7 @@ class Admission:
             now = self.clock()
             c = self._clients.get(key)
             if c is None:
-                if len(self._clients) >= MAX_CLIENTS:
+                if len(self._clients) >= self.max_clients:
                     self._forget(now)
                 c = self._clients[key] = _Client(at=now)
             refused = self._over_budget(c, now)
@@ -272,8 +279,8 @@ class Admission:
         for owed, k in idle:
             if owed <= 0:
                 del self._clients[k]
-        if len(self._clients) >= MAX_CLIENTS:  # every client owes time: forget those that owe least
-            for _, k in sorted((o, k) for o, k in idle if o > 0)[: len(self._clients) - MAX_CLIENTS // 2]:
+        if len(self._clients) >= self.max_clients:  # every client owes time: forget those that owe least
+            for _, k in sorted((o, k) for o, k in idle if o > 0)[: len(self._clients) - self.max_clients // 2]:
                 del self._clients[k]
 
     # -- outside the lock -----------------------------------------------
