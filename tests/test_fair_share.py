@@ -262,3 +262,35 @@ def test_filmgraph_serve_answers_another_client_while_one_sends_eight_runaways_a
     assert [a.status for a in asks] == [200] * 30, [(a.status, a.text[:200]) for a in asks if a.status != 200]
     assert runaways and {a.status for a in runaways} <= {503, 429}
     assert waited_for_runaway < 0.5, f"{waited_for_runaway:.0%} of client B's queries waited until one of A's runaways was stopped"
+
+
+def _get(url: str, source: str, path: str, headers: dict[str, str] | None = None) -> Answer:
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60, source_address=(source, 0))
+    started = time.monotonic()
+    try:
+        conn.request("GET", path, headers=headers or {})
+        r = conn.getresponse()
+        return Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read().decode("utf-8", "replace"), time.monotonic() - started, started)
+    finally:
+        conn.close()
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget_and_pages_cost_none(site) -> None:  # type: ignore[no-untyped-def]
+    """A budget of a microsecond: one uncached query spends it. The proxy is 127.0.0.4; 127.0.0.2 is not trusted."""
+    url, _ = site(query_budget=1e-6, query_budget_window=60.0, trusted_proxies=("127.0.0.4",))
+    proxy = "127.0.0.4"
+
+    def ask(source: str, n: int, forwarded_for: str | None = None) -> Answer:
+        headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+        return _get(url, source, "/sparql?" + urllib.parse.urlencode({"query": f"ASK {{ ?s ?p ?o }} # {source} {forwarded_for} {n}"}), headers)
+
+    assert ask(proxy, 1, "198.51.100.7").status == 200
+    spent = ask(proxy, 2, "198.51.100.7")
+    assert spent.status == 429 and spent.headers["retry-after"].isdigit(), spent.text
+    assert ask(proxy, 3, "198.51.100.8").status == 200  # another client behind the same proxy
+    assert ask(proxy, 4, "203.0.113.1, 198.51.100.8").status == 429  # what the client wrote on the left is not believed
+    assert ask(A, 5, "198.51.100.9").status == 200  # not a proxy: its header is ignored, it is 127.0.0.2
+    assert ask(A, 6, "198.51.100.10").status == 429
+    page = _get(url, A, "/film/", {"Accept": "text/html"})
+    assert page.status == 200  # the site's own pages are not client queries: no budget
