@@ -39,5 +39,8 @@ def context() -> dict[str, Any]:
         "max_rows": svc.settings.max_rows,
         "max_query_length": svc.settings.max_query_length,
         "service_open": bool(svc.settings.service_allow),
+        "max_result_mib": f"{svc.settings.max_result_bytes / 2**20:.3g}",
+        "budget": f"{svc.settings.query_budget:g}",
+        "window": f"{svc.settings.query_budget_window:g}",
     }
     return {"ui_config": config, "examples": config["examples"], "fallback_query": first, "limits": limits}
