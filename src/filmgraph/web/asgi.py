@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..numbers import ascii_int
+
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
@@ -69,9 +71,10 @@ class BufferedWSGI:
         if scope["type"] != "http":
             return
         declared = _header(scope, b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+        length = None if declared is None else ascii_int(declared)
+        if declared is not None and (length is None or length > self.max_body):
             await self._drain(receive)
-            await _plain(send, 413 if declared.isdigit() else 400, _too_large(self.max_body) if declared.isdigit() else "Content-Length is not a number")
+            await _plain(send, 400 if length is None else 413, "Content-Length is not a number" if length is None else _too_large(self.max_body))
             return
         try:
             body = await asyncio.wait_for(self._body(receive), self.body_timeout)
