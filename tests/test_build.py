@@ -148,3 +148,24 @@ def test_build_command_quiet_prints_only_its_result(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.startswith(f"built {tmp_path / 's'}: ")
+
+
+def test_export_shows_its_phases_and_quiet_hides_them(tmp_path: Path) -> None:
+    out = tmp_path / "all.nt"
+    command = [sys.executable, "-m", "filmgraph.cli", "export", "--format", "ntriples", "-o", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = out.read_text(encoding="utf-8").count("\n")
+    assert "export: validating (SHACL): done" in done.stderr
+    assert f"export: writing ntriples: done, {lines:,} triples in " in done.stderr
+    quiet = subprocess.run([*command, "--quiet"], capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_a_dump_made_quickly_leaves_no_line_in_the_log() -> None:
+    stream = io.StringIO()
+    progress = Progress("dump", stream=stream, live=False, brief=True)
+    with progress.phase("writing filmgraph.nt", unit="B") as phase:
+        phase.advance(10)
+    progress.close()
+    assert stream.getvalue() == "" and progress.done[0].count == 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 
 import pyoxigraph as ox
@@ -11,6 +12,7 @@ from rdflib.compare import isomorphic
 
 from filmgraph.cli import main
 from filmgraph.load import batches, discover_graph_store, update_in_batches, update_url
+from filmgraph.progress import Progress
 from filmgraph.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
@@ -99,3 +101,21 @@ def test_load_without_a_target_is_a_usage_error(capsys: pytest.CaptureFixture[st
     monkeypatch.delenv("FILMGRAPH_STORE_URL", raising=False)
     assert main(["load"]) == 2
     assert "--into" in capsys.readouterr().err
+
+
+def test_load_says_how_far_it_is_and_quiet_says_nothing(oxigraph: OxigraphServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["load", "--into", oxigraph.query_url]) == 0
+    err = capsys.readouterr().err
+    assert "load: reading the dataset: done, " in err and " triples in " in err
+    assert f"load: sending to {oxigraph.store_url}: done, " in err and " B in " in err
+    assert main(["load", "--into", oxigraph.query_url, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_load_by_sparql_update_counts_the_triples_sent(oxigraph_server, local_store: EmbeddedStore) -> None:  # noqa: F811
+    server = oxigraph_server()
+    stream = io.StringIO()
+    progress = Progress("load", stream=stream, live=False)
+    update_in_batches(server.update_url, list(local_store.triples()), timeout=60, progress=progress)
+    assert progress.done[-1].count == len(local_store)
+    assert f"load: sending to {server.update_url}: done, {len(local_store):,} triples in " in stream.getvalue()

@@ -117,14 +117,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _open(args: argparse.Namespace, progress: Progress | None = None):  # type: ignore[no-untyped-def]
     from .services import Services
     from .store.embedded import EmbeddedStore
 
     settings = _settings(args)
     if settings.store_url or settings.store_path:
         return Services.build(settings)
-    return Services.build(settings, EmbeddedStore.build(settings))
+    return Services.build(settings, EmbeddedStore.build(settings, progress=progress))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -143,10 +143,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write the whole dataset in one RDF format."""
+    progress = Progress("export", quiet=args.quiet)
+    with _stoppable(progress, f"{args.output or 'the output'} is incomplete"):
+        return _export(args, progress)
+
+
+def _export(args: argparse.Namespace, progress: Progress) -> int:
     from . import formats as F
     from .dump import write_dump
 
-    svc = _open(args)
+    svc = _open(args, progress)
     if args.mixnmatch:
         from .reconcile.mixnmatch import write_catalog
 
@@ -159,8 +165,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     fmt = {"turtle": F.TURTLE, "jsonld": F.JSONLD, "ntriples": F.NTRIPLES}[args.format]
     out = open(args.output, "wb") if args.output else sys.stdout.buffer
     try:
-        for chunk in write_dump(svc.store, fmt):
-            out.write(chunk)
+        with progress.phase(f"writing {args.format}", total=len(svc.store), unit="triples") as phase:
+            for chunk in write_dump(svc.store, fmt, phase):
+                out.write(chunk)
     finally:
         if args.output:
             out.close()
@@ -231,7 +238,9 @@ def cmd_load(args: argparse.Namespace) -> int:
     into = args.into or settings.store_url
     if not into:
         raise ValueError("no remote store: give --into URL (its SPARQL query endpoint) or set store_url")
-    report = load(settings, into, args.graph_store or settings.store_graph_store_url, settings.store_update_url, args.timeout)
+    progress = Progress("load", quiet=args.quiet)
+    with _stoppable(progress, f"{into} may hold part of the data; run the same command again (it replaces the default graph)"):
+        report = load(settings, into, args.graph_store or settings.store_graph_store_url, settings.store_update_url, args.timeout, progress)
     print(report.to_text())
     return 0
 
@@ -242,7 +251,9 @@ def cmd_link(args: argparse.Namespace) -> int:
 
     if args.quickstatements:
         return quickstatements(_open(args), args.quickstatements, args.output)
-    return link(_open(args), args.endpoint, args.accept, args.output, args.timeout)
+    progress = Progress("link", quiet=args.quiet)
+    with _stoppable(progress, "nothing was written"):
+        return link(_open(args, progress), args.endpoint, args.accept, args.output, args.timeout, progress)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

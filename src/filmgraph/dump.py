@@ -41,6 +41,7 @@ from . import jsonld
 from .cache import Once
 from .langtag import recase_serialized
 from .errors import NotFound
+from .progress import Phase, Progress
 from .store import Store
 
 if TYPE_CHECKING:
@@ -54,16 +55,17 @@ DUMP_FORMATS: tuple[F.Format, ...] = (F.TURTLE, F.NTRIPLES, F.JSONLD)
 Generator = Callable[["Services"], Iterable[bytes]]
 
 
-def write_dump(store: Store, fmt: F.Format) -> Iterator[bytes]:
-    """Yield the serialization of every triple of the store, chunk by chunk."""
+def write_dump(store: Store, fmt: F.Format, phase: Phase | None = None) -> Iterator[bytes]:
+    """Yield the serialization of every triple of the store, chunk by chunk (counting the triples into ``phase``)."""
+    triples = store.triples() if phase is None else _counted(store.triples(), phase)
     if fmt is F.JSONLD:
-        yield from jsonld.stream_dump(jsonld.site_context(store), store.triples())
+        yield from jsonld.stream_dump(jsonld.site_context(store), triples)
         return
     if fmt is F.TURTLE:
         # Turtle with prefixes is written per chunk; repeated @prefix lines are valid Turtle
         # but noisy, so the prologue is written once and stripped from later chunks.
         prologue_done = False
-        for batch in _batches(store.triples()):
+        for batch in _batches(triples):
             body = F.serialize_graph(batch, F.TURTLE, store.base_iri)
             if prologue_done:
                 body = b"\n".join(line for line in body.split(b"\n") if not line.startswith(b"@prefix ")) + b"\n"
@@ -71,10 +73,16 @@ def write_dump(store: Store, fmt: F.Format) -> Iterator[bytes]:
             yield body
         return
     assert isinstance(fmt.oxigraph, ox.RdfFormat)
-    for batch in _batches(store.triples()):
+    for batch in _batches(triples):
         buf = io.BytesIO()
         ox.serialize(batch, buf, fmt.oxigraph)
         yield recase_serialized(buf.getvalue())
+
+
+def _counted(triples: Iterator[ox.Triple], phase: Phase) -> Iterator[ox.Triple]:
+    for batch in _batches(triples):
+        yield from batch
+        phase.advance(len(batch))
 
 
 def _batches(triples: Iterator[ox.Triple]) -> Iterator[list[ox.Triple]]:
@@ -225,16 +233,21 @@ class DumpCache:
         digest = hashlib.sha256()
         size = 0
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        # A large dump takes minutes the first time: the server's log says how far it is, every few seconds.
+        progress = Progress("dump", live=False, brief=True)
         try:
-            with os.fdopen(fd, "wb") as out:
+            with progress.phase(f"writing {download.filename}", unit="B") as phase, os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
+                    phase.advance(len(chunk))
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        finally:
+            progress.close()
         return DumpFile(download, target, size, digest.hexdigest())
 
     def _make_dir(self) -> Path:

@@ -263,7 +263,8 @@ def _read(store: Store, path: Path, phase: Phase) -> tuple[sqlite3.Connection, d
                 if order < len(DISPLAY_SOURCES) and (res.label is None or rank < res.label[0]):
                     res.label = (rank, value.value, lang)
         plains = {(row[0], row[1]): row[5] for row in label_rows if row[3] in DISPLAY_SOURCES}
-        _add_identified_labels(store, fg, resources, ids, label_rows, phase)
+        statuses = list(_values_counted(store, phase, fg + "identificationStatus"))  # read once, used twice
+        _add_identified_labels(store, fg, resources, ids, label_rows, statuses, phase)
         db.executemany("INSERT INTO label(resource, text, lang, source, weight, plain, loose) VALUES (?, ?, ?, ?, ?, ?, ?)", label_rows)
         del label_rows
 
@@ -290,7 +291,7 @@ def _read(store: Store, path: Path, phase: Phase) -> tuple[sqlite3.Connection, d
             if iri in resources and isinstance(value, Literal):
                 resources[iri].position = _int(value.value)
         for predicate in ("identificationStatus", "assessment"):
-            for iri, value in _values_counted(store, phase, fg + predicate):
+            for iri, value in statuses if predicate == "identificationStatus" else _values_counted(store, phase, fg + predicate):
                 if iri in resources and isinstance(value, NamedNode) and value.value.startswith(fg):
                     resources[iri].status = value.value[len(fg):]
 
@@ -379,10 +380,10 @@ def _hash_children(store: Store) -> Iterator[tuple[str, str]]:
 
 
 def _add_identified_labels(store: Store, fg: str, resources: dict[str, _Resource], ids: dict[str, int],
-                           label_rows: list[tuple[int, str, str, str, float, str, str]], phase: Phase) -> None:
+                           label_rows: list[tuple[int, str, str, str, float, str, str]], statuses: list[tuple[str, Term]], phase: Phase) -> None:
     """A record identified as a real film is also known by that film's titles (as reconciliation knows it)."""
     status: dict[str, float] = {}
-    for iri, value in _values_counted(store, phase, fg + "identificationStatus"):
+    for iri, value in statuses:
         if isinstance(value, NamedNode) and value.value[len(fg):] in IDENTIFIED and iri in ids:
             status[iri] = IDENTIFIED[value.value[len(fg):]]
     if not status:

@@ -17,6 +17,7 @@ is one request.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tempfile
 import urllib.error
@@ -24,6 +25,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import IO
 
 import pyoxigraph as ox
 from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
@@ -31,6 +33,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from . import formats as F
 from .errors import FilmgraphError, Unavailable
+from .progress import Phase, Progress
 from .settings import Settings
 from .store.embedded import EmbeddedStore
 from .store.remote import AGENT, RemoteStore, remote_message
@@ -55,20 +58,24 @@ class LoadReport:
         return f"loaded {self.sent} triples by {self.method} into {self.target}; the remote default graph now holds {self.remote} triples"
 
 
-def load(settings: Settings, into: str, graph_store: str = "", update: str = "", timeout: float = 600.0) -> LoadReport:
-    """Build and validate the dataset, then replace the remote store's default graph with it."""
-    local = EmbeddedStore.from_settings(settings.replace(store_url=""))
+def load(settings: Settings, into: str, graph_store: str = "", update: str = "", timeout: float = 600.0,
+         progress: Progress | None = None) -> LoadReport:
+    """Build and validate the dataset, then replace the remote store's default graph with it (``progress`` shows the phases)."""
+    progress = progress if progress is not None else Progress.off()
+    local = EmbeddedStore.from_settings(settings.replace(store_url=""), progress=progress)
     try:
-        triples = list(local.triples())
+        with progress.phase("reading the dataset", unit="triples") as phase:
+            triples = list(local.triples())
+            phase.set(len(triples))
     finally:
         local.close()
     gsp = graph_store or discover_graph_store(into, timeout)
     if gsp:
-        put_default_graph(gsp, triples, timeout)
+        put_default_graph(gsp, triples, timeout, progress)
         method, target = "Graph Store Protocol PUT", f"{gsp}?default"
     else:
         target = update or update_url(into)
-        update_in_batches(target, triples, timeout)
+        update_in_batches(target, triples, timeout, progress=progress)
         method = "SPARQL Update (CLEAR DEFAULT, INSERT DATA)"
     remote = RemoteStore(into, settings.base_iri, timeout=timeout)
     return LoadReport(method, target, len(triples), len(remote))
@@ -101,15 +108,34 @@ def discover_graph_store(query_url: str, timeout: float = 10.0) -> str:
     return ""
 
 
-def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: float) -> None:
+class _Sent(io.RawIOBase):
+    """A request body read through, its bytes counted into a progress phase as they are sent."""
+
+    def __init__(self, body: IO[bytes], phase: Phase) -> None:
+        self.body = body
+        self.phase = phase
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        data = self.body.read(size)
+        self.phase.advance(len(data))
+        return data
+
+
+def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: float, progress: Progress | None = None) -> None:
     """Replace the default graph with a Graph Store Protocol PUT of the triples as N-Triples."""
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
-        ox.serialize(triples, body, ox.RdfFormat.N_TRIPLES)
+    progress = progress if progress is not None else Progress.off()
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body, contextlib.ExitStack() as stack:
+        with progress.phase("serializing (N-Triples)", unit=""):
+            ox.serialize(triples, body, ox.RdfFormat.N_TRIPLES)
         size = body.tell()
         body.seek(0)
+        phase = stack.enter_context(progress.phase(f"sending to {graph_store}", total=size, unit="B"))
         request = urllib.request.Request(
             f"{graph_store}?default",
-            data=body,  # type: ignore[arg-type]
+            data=_Sent(body, phase),  # type: ignore[arg-type]
             method="PUT",
             headers={"Content-Type": F.NTRIPLES.media_type, "Content-Length": str(size), "User-Agent": AGENT},
         )
@@ -123,13 +149,16 @@ def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: f
             raise Unavailable(f"the graph store at {graph_store} is unreachable: {getattr(exc, 'reason', exc)}") from None
 
 
-def update_in_batches(update_url: str, triples: list[ox.Triple], timeout: float, batch: int = BATCH) -> None:
+def update_in_batches(update_url: str, triples: list[ox.Triple], timeout: float, batch: int = BATCH, progress: Progress | None = None) -> None:
     """Replace the default graph by SPARQL Update: CLEAR DEFAULT with the first batch, then INSERT DATA batches."""
+    progress = progress if progress is not None else Progress.off()
     first = True
-    for chunk in batches(triples, batch):
-        text = ("CLEAR DEFAULT ;\n" if first else "") + "INSERT DATA {\n" + _ntriples(chunk) + "}\n"
-        _update(update_url, text, timeout)
-        first = False
+    with progress.phase(f"sending to {update_url}", total=len(triples), unit="triples") as phase:
+        for chunk in batches(triples, batch):
+            text = ("CLEAR DEFAULT ;\n" if first else "") + "INSERT DATA {\n" + _ntriples(chunk) + "}\n"
+            _update(update_url, text, timeout)
+            phase.advance(len(chunk))
+            first = False
     if first:
         _update(update_url, "CLEAR DEFAULT", timeout)
 

@@ -98,8 +98,10 @@ class Progress:
     """The phases of one command, shown on ``stream`` (standard error by default)."""
 
     def __init__(self, command: str, *, quiet: bool = False, stream: TextIO | None = None, live: bool | None = None,
-                 every: float = LINE_EVERY) -> None:
+                 every: float = LINE_EVERY, brief: bool = False) -> None:
+        """``brief``: a phase shorter than ``every`` seconds is not reported at all (a server's log)."""
         self.command = command
+        self.brief = brief
         self.quiet = quiet
         self.stream = stream if stream is not None else sys.stderr
         self.live = (not quiet and _is_terminal(self.stream)) if live is None else live and not quiet
@@ -159,7 +161,7 @@ class Progress:
         figures = PhaseFigures(phase.name, phase.elapsed if seconds is None else seconds, count if count is not None else phase.n or None,
                                unit if unit is not None else phase.unit)
         self.done.append(figures)
-        if not self.quiet and not self.live:
+        if not self.quiet and not self.live and not (self.brief and figures.seconds < self.every):
             counted = f"{figures.count:,} {figures.unit} " if figures.count else ""
             rate = f" ({figures.count / figures.seconds:,.0f} {figures.unit}/s)" if figures.count and figures.seconds > 0 else ""
             note = f"; {phase.note}" if phase.note else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import formats as F
 from ..errors import BadRequest
+from ..progress import Progress
 from ..services import Services
 from .index import read_entries
 from .linking import SparqlClient, accept, discover
@@ -27,13 +28,14 @@ def _outside_data(services: Services, output: Path) -> None:
         raise BadRequest(f"{output}: inside the data folder; write the file elsewhere and add it to the data yourself after review")
 
 
-def link(services: Services, endpoint: str | None, review: str | None, output: str | None, timeout: float = 60.0) -> int:
+def link(services: Services, endpoint: str | None, review: str | None, output: str | None, timeout: float = 60.0,
+         progress: Progress | None = None) -> int:
     """Write a review file of candidates from ``endpoint``, or the Turtle of the accepted candidates of ``review``."""
     entries = read_entries(services.store)
     if endpoint:
         target = Path(output or REVIEW_FILE)
         _outside_data(services, target)
-        result = discover(entries, SparqlClient(endpoint, timeout))
+        result = discover(entries, SparqlClient(endpoint, timeout), progress=progress)
         target.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         found = sum(len(r["candidates"]) for r in result["resources"])
         print(f"wrote {target}: {found} candidates for {len(result['resources'])} resources; nothing was added to the data", file=sys.stderr)

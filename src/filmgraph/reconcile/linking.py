@@ -25,6 +25,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from .. import formats as F
 from ..errors import BadRequest, Unavailable
 from ..namespaces import DCTERMS, OWL, PROV, RDF, RDFS, SCHEMA, WD, XSD
+from ..progress import Progress
 from ..query import named_query
 from .index import Entry, article_title
 
@@ -104,16 +105,20 @@ def _year(date: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def discover(entries: Mapping[str, Entry], client: SparqlClient, now: datetime | None = None) -> dict[str, Any]:
-    """Ask the endpoint for candidates of every real film, mission, person and work; return the review."""
+def discover(entries: Mapping[str, Entry], client: SparqlClient, now: datetime | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Ask the endpoint for candidates of every real film, mission, person and work; return the review (``progress``: the queries)."""
+    progress = progress if progress is not None else Progress.off()
     resources = sorted((e for e in entries.values() if set(KINDS) & set(e.types) and not e.is_record), key=lambda e: e.id)
     by_iri = {e.iri: e for e in resources}
     found: dict[str, dict[str, dict[str, Any]]] = {e.iri: {} for e in resources}
-    for method, query in METHODS.items():
-        pairs = [(NamedNode(e.iri), lit) for e in resources for lit in inputs(e, method)]
-        for chunk in _chunks(pairs):
-            for row in client.select(with_values(query, chunk)):
-                _collect(found, by_iri, method, row)
+    asked = {method: [(NamedNode(e.iri), lit) for e in resources for lit in inputs(e, method)] for method in METHODS}
+    total = sum(len(pairs) for pairs in asked.values())
+    with progress.phase(f"asking {getattr(client, 'endpoint', 'the endpoint')}", total=total, unit="values") as phase:
+        for method, query in METHODS.items():
+            for chunk in _chunks(asked[method]):
+                for row in client.select(with_values(query, chunk)):
+                    _collect(found, by_iri, method, row)
+                phase.advance(len(chunk))
     review = []
     for e in resources:
         linked = e.wikidata()
