@@ -49,6 +49,8 @@ class Services:
                 services.index  # noqa: B018  (built or opened now, not in every worker)
             except Unavailable as exc:  # a remote store that is down: start anyway (503s, not ready), index on first use
                 print(f"filmgraph: the site index waits for the store: {exc.message}", file=sys.stderr)
+        if not settings.store_url and settings.memory_engine_mb > 0:
+            services.query.load_engine(services.triples)  # before any web worker forks
         return services
 
     @property

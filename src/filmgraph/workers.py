@@ -19,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -35,14 +36,16 @@ _CTX: multiprocessing.context.BaseContext | None = None
 _MAIN_LOCK = threading.Lock()
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context(forked: bool = False) -> multiprocessing.context.BaseContext:
+    """Where workers come from: a forkserver (clean, for the on-disk store), or a fork of this process, which
+    shares the in-memory store with it page by page (copy-on-write: it is never written after loading)."""
     global _CTX
     if _CTX is None:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["pyoxigraph", "filmgraph.execute"])
         os.register_at_fork(after_in_child=_disown_workers)
         _CTX = ctx
-    return _CTX
+    return multiprocessing.get_context("fork") if forked else _CTX
 
 
 def _disown_workers() -> None:
@@ -62,8 +65,15 @@ def stack_for(max_query_length: int) -> int:
     return max(MIN_STACK, 1024 * max_query_length)
 
 
-def _serve(conn: Connection, store_path: str, stack: int = MIN_STACK, confined: bool = True) -> None:
+def _serve(conn: Connection, store_path: str, stack: int = MIN_STACK, confined: bool = True, memory: object | None = None) -> None:
     """Worker main: deny itself the network, then answer jobs on a thread whose stack no query within the length limit can overflow."""
+    if memory is not None:
+        # Forked from a web worker: its server's signal handlers (which write to a wakeup socket) and its sockets
+        # are not the worker's. Stopped by SIGTERM like any process, as a forkserver's child is.
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_DFL)
+        _close_inherited_sockets(keep=conn.fileno())
     if confined:
         try:
             sandbox.deny_network()
@@ -73,17 +83,38 @@ def _serve(conn: Connection, store_path: str, stack: int = MIN_STACK, confined: 
     # A process's main thread gets whatever stack the system gives (often 8 MiB): too little
     # for a long chain of UNION or ||, which would kill the worker (a 500 for the client).
     threading.stack_size(stack)
-    thread = threading.Thread(target=_loop, args=(conn, store_path), name="filmgraph-query")
+    thread = threading.Thread(target=_loop, args=(conn, store_path, memory), name="filmgraph-query")
     thread.start()
     thread.join()
 
 
-def _loop(conn: Connection, store_path: str) -> None:
-    """Open the store read-only, answer jobs until the pipe closes."""
+def _close_inherited_sockets(keep: int) -> None:
+    """A worker forked from a web worker holds its listening socket and its clients' connections: let them go."""
+    import stat
+
+    for fd in range(3, _max_fd()):
+        if fd == keep:
+            continue
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+        except OSError:
+            pass
+
+
+def _max_fd() -> int:
+    try:
+        return max(int(name) for name in os.listdir("/proc/self/fd")) + 1
+    except (OSError, ValueError):
+        return 1024
+
+
+def _loop(conn: Connection, store_path: str, memory: object | None = None) -> None:
+    """Open the store read-only (or take the in-memory one), answer jobs until the pipe closes."""
     import pyoxigraph as ox
 
     try:
-        store = ox.Store.read_only(store_path)
+        store = memory if memory is not None else ox.Store.read_only(store_path)
     except OSError as exc:
         conn.send(("failed", f"cannot open the store {store_path}: {exc}"))
         return
@@ -114,8 +145,10 @@ class _Worker:
 class WorkerPool:
     """A fixed number of query workers over one on-disk store, with a time limit per job."""
 
-    def __init__(self, store_path: str, size: int, timeout: float, stack: int = MIN_STACK, confined: bool = True) -> None:
+    def __init__(self, store_path: str, size: int, timeout: float, stack: int = MIN_STACK, confined: bool = True, memory: object | None = None) -> None:
         self.store_path = store_path
+        self.memory = memory
+        """The store in memory, shared with workers forked from this process; None: each opens the on-disk store."""
         self.stack = stack
         self.confined = confined
         """Workers deny themselves the network (off only when SERVICE endpoints are allow-listed)."""
@@ -130,8 +163,9 @@ class WorkerPool:
             self._idle.put(self._start())
 
     def _start(self) -> _Worker:
-        parent, child = _context().Pipe()
-        process = _context().Process(target=_serve, args=(child, self.store_path, self.stack, self.confined), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
+        ctx = _context(forked=self.memory is not None)
+        parent, child = ctx.Pipe()
+        process = ctx.Process(target=_serve, args=(child, self.store_path, self.stack, self.confined, self.memory), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
         with _MAIN_LOCK:
             # A worker needs nothing from __main__; without this, multiprocessing re-runs the host
             # program's main script in every worker (and fails when it is stdin or an embedded server).
