@@ -152,10 +152,11 @@ def _values(store: Store, predicate: str) -> Iterator[tuple[str, Term]]:
 
 
 class _Resource:
-    __slots__ = ("kind", "types", "label", "date", "year", "position", "status")
+    __slots__ = ("kind", "types", "label", "date", "year", "position", "status", "key")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self.key = ""
         self.types: list[str] = []
         self.label: tuple[tuple[int, int, str], str, str] | None = None
         self.date: str | None = None
@@ -305,26 +306,27 @@ def _write_rows(store: Store, db: sqlite3.Connection, resources: dict[str, _Reso
                 plains: dict[tuple[int, str], str], phase: Phase) -> None:
     base = store.base_iri
     fg = ontology_ns(base)
-    rows = []
-    members = []
     counts: dict[str, int] = {}
-    for iri, res in resources.items():
-        rid = ids[iri]
-        label, lang = (res.label[1], res.label[2]) if res.label else (None, None)
-        key = sort_key(label, plains.get((rid, label))) if label else ""
-        key = key or sort_key(iri[len(iris.collection_iri(base, res.kind)):])
-        rows.append((rid, iri, res.kind, label, lang, key, res.year, res.date, res.position, res.status))
-        members.extend((t, key, iri, rid) for t in res.types)
-        for name in [f"kind:{res.kind}", *(f"type:{t}" for t in res.types)]:
-            counts[name] = counts.get(name, 0) + 1
-        if res.status and res.kind in ("film", "claim"):
-            name = f"{'status' if res.kind == 'film' else 'assessment'}:{res.status}"
-            counts[name] = counts.get(name, 0) + 1
-    db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    db.executemany("INSERT INTO member VALUES (?, ?, ?, ?)", members)
+
+    def resource_rows() -> Iterator[tuple[object, ...]]:
+        # Streamed into SQLite, not listed first: at 10^6 films the list held 2.5 million rows.
+        for iri, res in resources.items():
+            rid = ids[iri]
+            label, lang = (res.label[1], res.label[2]) if res.label else (None, None)
+            key = sort_key(label, plains.get((rid, label))) if label else ""
+            res.key = key or sort_key(iri[len(iris.collection_iri(base, res.kind)):])
+            yield (rid, iri, res.kind, label, lang, res.key, res.year, res.date, res.position, res.status)
+            for name in [f"kind:{res.kind}", *(f"type:{t}" for t in res.types)]:
+                counts[name] = counts.get(name, 0) + 1
+            if res.status and res.kind in ("film", "claim"):
+                name = f"{'status' if res.kind == 'film' else 'assessment'}:{res.status}"
+                counts[name] = counts.get(name, 0) + 1
+
+    db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", resource_rows())
+    plains.clear()
+    db.executemany("INSERT INTO member VALUES (?, ?, ?, ?)", ((t, res.key, iri, ids[iri]) for iri, res in resources.items() for t in res.types))
     db.executemany("INSERT INTO dated VALUES (?, ?, ?, ?)",
                    ((t, res.date, iri, ids[iri]) for iri, res in resources.items() if res.date for t in res.types))
-    del rows, members, plains
     phase.set(1, note="resources written")
     db.create_function("search_keys", 2, search_keys, deterministic=True)
     db.execute("INSERT INTO label_fts(rowid, keys, kind) SELECT l.id, search_keys(l.plain, l.loose), r.kind FROM label l JOIN resource r ON r.id = l.resource")
