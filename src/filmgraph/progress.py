@@ -137,9 +137,10 @@ class Progress:
         """Begin a phase that another one may run beside (:meth:`end` it)."""
         phase = Phase(self, name, total, unit)
         if self.live:
-            phase._bar = tqdm(total=total, desc=f"{self.command}: {name}", unit=f" {unit}" if unit else "", unit_scale=bool(unit),
+            counted = "{desc}: {n_fmt}{unit} [{elapsed}, {rate_fmt}{postfix}]" if unit else "{desc} [{elapsed}{postfix}]"
+            phase._bar = tqdm(total=total, desc=f"{self.command}: {name}", unit=f" {unit}" if unit else "", unit_scale=unit == "B",
                               file=self.stream, leave=True, dynamic_ncols=True, mininterval=REFRESH,
-                              bar_format=None if total else "{desc}: {n_fmt}{unit} [{elapsed}]{postfix}")
+                              bar_format=None if total else counted)
         with self._lock:
             self.running.append(phase)
         self._start_ticker()
