@@ -68,12 +68,12 @@ def stack_for(max_query_length: int) -> int:
 def _serve(conn: Connection, store_path: str, stack: int = MIN_STACK, confined: bool = True, memory: object | None = None) -> None:
     """Worker main: deny itself the network, then answer jobs on a thread whose stack no query within the length limit can overflow."""
     if memory is not None:
-        # Forked from a web worker: its server's signal handlers (which write to a wakeup socket) and its sockets
+        # Forked from a web worker: its server's signal handlers (which write to a wakeup socket) and its files
         # are not the worker's. Stopped by SIGTERM like any process, as a forkserver's child is.
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
-        _close_inherited_sockets(keep=conn.fileno())
+        _close_inherited(keep=conn.fileno())
     if confined:
         try:
             sandbox.deny_network()
@@ -88,18 +88,12 @@ def _serve(conn: Connection, store_path: str, stack: int = MIN_STACK, confined: 
     thread.join()
 
 
-def _close_inherited_sockets(keep: int) -> None:
-    """A worker forked from a web worker holds its listening socket and its clients' connections: let them go."""
-    import stat
-
-    for fd in range(3, _max_fd()):
-        if fd == keep:
-            continue
-        try:
-            if stat.S_ISSOCK(os.fstat(fd).st_mode):
-                os.close(fd)
-        except OSError:
-            pass
+def _close_inherited(keep: int) -> None:
+    """A worker forked from a web worker holds every file it had open: its listening socket, its clients'
+    connections, pipes to other processes (whose readers would wait for an end that never comes). It needs
+    none of them: only its own pipe and the standard streams stay."""
+    os.closerange(3, keep)
+    os.closerange(keep + 1, max(keep + 1, _max_fd()))
 
 
 def _max_fd() -> int:
