@@ -210,7 +210,7 @@ class EmbeddedStore:
         work.mkdir(parents=True)
         (work / INCOMPLETE).write_text(f"filmgraph build of {path} (process {os.getpid()}); not a usable store: run the build again\n")
         try:
-            cls._build_at(settings, path, work, extra, progress)
+            cls._build_at(settings, work, extra, progress)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)  # never leave a half-built store behind
             raise
@@ -220,7 +220,7 @@ class EmbeddedStore:
         return cls.open(path)
 
     @classmethod
-    def _build_at(cls, settings: Settings, path: Path, work: Path, extra: dict[str, Path] | None, progress: Progress) -> None:
+    def _build_at(cls, settings: Settings, work: Path, extra: dict[str, Path] | None, progress: Progress) -> None:
         files = list(settings.ontology) + list(settings.data)
         store = cls._load(settings, work, extra, progress)
         if OPTIMIZE:
@@ -237,7 +237,7 @@ class EmbeddedStore:
         rules = _RulesApart(work, settings.base_iri, progress) if settings.index_rules else None
         try:
             # The site index is read from the store it describes, in the same build step; the rules
-            # run meanwhile in their own process, and their findings are written last.
+            # run meanwhile in processes of their own, and their findings are written last.
             build_index(_read_only_while_building(work, settings.base_iri), work / INDEX_FILE, build_id, triples,
                         rules.report if rules is not None else None, MARKER, progress)
         finally:

@@ -83,7 +83,7 @@ class _Counted(io.RawIOBase):
         if self.phase is not None:
             if n:
                 self.phase.advance(n)
-            else:  # all read: Oxigraph still sorts and writes what it parsed
+            elif len(buffer):  # all read: Oxigraph still sorts and writes what it parsed
                 self.phase.set(self.phase.n, note="read; the store's files are being written")
         return n or 0
 
