@@ -275,7 +275,7 @@ def test_the_scan_reports_service_exactly_when_the_engine_calls_out(engine: Engi
     text = example.query.replace(L, engine.listener.url)
     seen = _agrees(engine, text, example.refusable)
     event(f"engine: {seen or 'rejects'}")
-    if seen is not None and example.calls and not example.refusable:
+    if seen not in (None, "error") and example.calls and not example.refusable:
         # The generator placed a reachable SERVICE: the engine must have called it (else the oracle proves nothing).
         assert seen == "calls", f"the engine did not call a SERVICE the generator wrote: {text!r}"
 

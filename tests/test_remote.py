@@ -133,8 +133,27 @@ def graph(data: bytes | str, fmt: str = "turtle") -> rdflib.Graph:
 def test_select_rows_equal_the_embedded_backend(name: str, live_server, remote_server) -> None:  # type: ignore[no-untyped-def]
     local, remote = sparql(live_server, SELECTS[name]), sparql(remote_server, SELECTS[name])
     assert local.status_code == remote.status_code == 200
-    assert rows(local) == rows(remote)
     assert bool(local.headers.get("X-Result-Truncated")) == bool(remote.headers.get("X-Result-Truncated"))
+    if local.headers.get("X-Result-Truncated"):
+        # Cut at max_rows: which rows come first is each engine's order (no ORDER BY), and the embedded
+        # store's in-memory engine iterates in another order than the on-disk one. Same count, and every
+        # row is one of the whole answer's (asked with its own ORDER BY in pages of the cap).
+        assert sum(rows(local).values()) == sum(rows(remote).values())
+        whole = rows_of_every_triple(live_server)
+        assert not rows(local) - whole and not rows(remote) - whole
+    else:
+        assert rows(local) == rows(remote)
+
+
+def rows_of_every_triple(server) -> collections.Counter[tuple[tuple[str, tuple[str, str, str]], ...]]:  # type: ignore[no-untyped-def]
+    """Every triple as rows with blank nodes blanked, read in pages under the row cap."""
+    whole: collections.Counter[tuple[tuple[str, tuple[str, str, str]], ...]] = collections.Counter()
+    for offset in range(0, 100_000, 500):
+        page = rows(sparql(server, f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} ORDER BY ?s ?p ?o LIMIT 500 OFFSET {offset}"))
+        if not page:
+            return whole
+        whole += page
+    return whole
 
 
 @pytest.mark.parametrize("accept", ["application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values"])
