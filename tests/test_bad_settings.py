@@ -104,6 +104,7 @@ BAD = [
     ("header_timeout 0", ["--header-timeout", "0"], {}, "header_timeout", "above 0"),
     ("body_timeout 0", [], {"FILMGRAPH_BODY_TIMEOUT": "0"}, "body_timeout", "above 0"),
     ("memory_engine_mb negative", ["--memory-engine-mb", "-1"], {}, "memory_engine_mb", "from 0 (off)"),
+    ("max_client_requests 0", ["--max-client-requests", "0"], {}, "max_client_requests", "from 1"),
     ("query_workers -1", ["--query-workers", "-1"], {}, "query_workers", "must be an integer from 0"),
     ("query_workers 0 without saying it removes the time limit", ["--query-workers", "0"], {}, "query_workers", "no time limit (nor the workers' network sandbox); give --allow-no-time-limit"),
     ("base_iri without a final slash", ["--base-iri", "https://example.org/fg"], {}, "base_iri", "ending in / or #"),

@@ -112,3 +112,32 @@ def test_a_stalled_body_gets_408_and_stalled_headers_are_closed(built_store: Pat
         stalled.close()
     finally:
         srv.stop()
+
+
+def test_one_client_has_a_cap_on_requests_in_flight_and_others_are_served(built_store: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Client A (127.0.0.2) opens more stalled requests than its cap: its next request is a 429 at once,
+    while client B (127.0.0.3) is served."""
+    srv = Server(built_store, free_port(), tmp_path / "serve.log", ("--max-client-requests", "8", "--workers", "1", "--body-timeout", "30"))
+    held = []
+    try:
+        port = int(srv.url.rsplit(":", 1)[1])
+        stalled = b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: 100\r\n\r\nASK"
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=("127.0.0.2", 0))
+            s.sendall(stalled)
+            held.append(s)
+        time.sleep(0.5)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=("127.0.0.2", 0))
+        extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = extra.recv(4096)
+        extra.close()
+        assert answer.startswith(b"HTTP/1.1 429"), answer[:200]
+        assert b"retry-after: 1" in answer.lower() and b"max_client_requests" in answer
+        other = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=("127.0.0.3", 0))
+        other.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert other.recv(4096).startswith(b"HTTP/1.1 200")
+        other.close()
+    finally:
+        for s in held:
+            s.close()
+        srv.stop()

@@ -91,7 +91,9 @@ def _serve_granian(settings: Settings) -> None:
     from .web.asgi import BufferedWSGI
 
     app = create_app(settings)
-    front = BufferedWSGI(app, settings.threads, settings.max_body, settings.body_timeout)
+    from .admission import parse_networks
+
+    front = BufferedWSGI(app, settings.threads, settings.max_body, settings.body_timeout, settings.max_client_requests, parse_networks(settings.trusted_proxies))
     server = Server(
         "filmgraph",
         address=settings.host,

@@ -316,6 +316,7 @@ class Settings:
     server: str = _setting("granian", "HTTP server of filmgraph serve: granian (asynchronous: an idle, slow or half-sent connection holds no thread; a request reaches a thread once it is whole) or gunicorn (a thread per open connection).", _one_of("granian", "gunicorn"))
     header_timeout: float = _setting(10.0, "Seconds a connection may take to send a request's headers, idle keep-alive time included (granian); then it is closed.", _seconds(60.0), float)
     body_timeout: float = _setting(10.0, "Seconds a request may take to send its body once its headers are in (granian); past it 408 and the connection is closed.", _seconds(MAX_TIMEOUT), float)
+    max_client_requests: int = _setting(64, "Requests one client (its address; behind trusted_proxies the address the proxy names) may have in flight in each web worker, still sending its body included (granian); past it 429 with Retry-After at once.", _integer(1, 100_000), int)
     public_url: str = _setting("", "Public URL of the site (scheme://host[:port]/), used in the service description; empty means the request's own host.", _url())
     data: tuple[Path, ...] = _setting(None, "Data files (Turtle), separated by the path separator; default: the shipped dataset.", _files("data", True), _paths, _default_data)
     ontology: tuple[Path, ...] = _setting(None, "Ontology files loaded with the data.", _files("ontology", False), _paths, _default_ontology)

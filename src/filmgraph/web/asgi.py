@@ -7,6 +7,9 @@ the rest (tried: 40 such clients froze the site). Here the asynchronous server
 loop, bounded in size (``max_body``: 413 at once for a declared size over it,
 and as soon as a chunked one passes it) and in time (``body_timeout``: 408),
 and only then hands the request to the WSGI app on a thread of a fixed pool.
+One client (its address, or behind a trusted proxy the address it names) may
+have at most ``max_client_requests`` requests in flight in a worker: past it,
+429 at once, whatever state its other requests are in.
 The answer comes back whole (every answer filmgraph writes is bounded, or a file)
 and the event loop sends it, so a slow reader holds no thread either; a file
 (``wsgi.file_wrapper``, as ``send_file`` uses for dumps) is sent in blocks.
@@ -17,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ..admission import Network, client_key
 from ..numbers import ascii_int
 
 Scope = dict[str, Any]
@@ -53,11 +57,16 @@ class FileWrapper:
 class BufferedWSGI:
     """An ASGI app (HTTP only, no lifespan) that runs a WSGI app on ``threads`` threads once a request is whole."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], threads: int, max_body: int, body_timeout: float) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], threads: int, max_body: int, body_timeout: float,
+                 per_client: int = 0, trusted: Sequence[Network] = ()) -> None:
         self.app = app
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.threads = threads
+        self.per_client = per_client
+        """Requests one client may have in flight in this worker (sending its body, waiting, running); 0: no cap."""
+        self.trusted = trusted
+        self._in_flight: dict[str, int] = {}
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -70,6 +79,32 @@ class BufferedWSGI:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        if not self.per_client:
+            await self._serve(scope, receive, send)
+            return
+        client = self._client(scope)
+        held = self._in_flight.get(client, 0)
+        if held >= self.per_client:
+            await self._drain(receive)
+            await _plain(send, 429, f"this client has {held} requests in flight here, the most one client may have (setting max_client_requests)", [(b"retry-after", b"1")])
+            return
+        self._in_flight[client] = held + 1  # one event loop per worker: no lock needed
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            left = self._in_flight[client] - 1
+            if left:
+                self._in_flight[client] = left
+            else:
+                del self._in_flight[client]
+
+    def _client(self, scope: Scope) -> str:
+        peer = (scope.get("client") or ("", 0))[0]
+        forwarded_for = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
+        forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"forwarded"]
+        return client_key(str(peer), forwarded_for, forwarded, self.trusted)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = _header(scope, b"content-length")
         length = None if declared is None else ascii_int(declared)
         if declared is not None and (length is None or length > self.max_body):
@@ -158,10 +193,10 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def _plain(send: Send, status: int, message: str) -> None:
+async def _plain(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
     """An answer made here, before the app sees the request: the connection is closed after it."""
     body = f"{status} {message}\n".encode()
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()), (b"connection", b"close"), *(extra or [])]
     try:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
