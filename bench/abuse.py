@@ -12,8 +12,9 @@ For each server, on loopback, over the shipped dataset built with `filmgraph bui
 2. **Runaways**: client A (127.0.0.2) keeps 8 runaway queries going (each
    stopped at the 3 s time limit, then sent again) while client B (127.0.0.3)
    asks uncached ASKs: B's p50, p99 and statuses.
-3. **Memory**: 1,500 distinct queries of 60 KB text with `--result-cache-mb 8`:
-   the RSS of the whole process tree before and after.
+3. **Memory**: 1,500 distinct queries of 60 KB text with `--result-cache-mb 8`
+   (every query worker started first): the RSS and the PSS of the whole
+   process tree before and after.
 
 Figures go to bench/out/abuse.json and, as Markdown, to stdout. No request
 loop is unbounded: every phase has a count and a deadline.
@@ -49,12 +50,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def tree_rss(pid: int) -> float:
+def tree_memory(pid: int) -> tuple[float, float]:
+    """RSS and PSS of a process tree, MiB (PSS counts a page that forked processes share once)."""
+    rss = pss = 0
     try:
         root = psutil.Process(pid)
-        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                full = p.memory_full_info()
+                rss, pss = rss + full.rss, pss + full.pss
+            except psutil.Error:
+                pass
     except psutil.Error:
-        return 0.0
+        pass
+    return rss / 2**20, pss / 2**20
 
 
 class Serve:
@@ -174,21 +183,28 @@ def runaways(srv: Serve, seconds: float = 30, runaway_clients: int = 8) -> dict[
 
 
 def memory_soak(srv: Serve, queries: int = 1500, size: int = 60_000) -> dict[str, Any]:
-    before = tree_rss(srv.proc.pid)
+    # Query workers start on a web worker's first query: start them all (fresh connections reach both web
+    # workers) before the first measure, so that it is the soak that is measured, not the workers' birth.
+    for _ in range(40):
+        requests.get(srv.url + "/sparql", params={"query": "ASK {}"}, headers={"Connection": "close"}, timeout=30)
+    time.sleep(1)
+    rss_before, pss_before = tree_memory(srv.proc.pid)
     filler = "x" * size
     statuses = []
     with requests.Session() as s:
         for i in range(queries):
-            r = s.post(srv.url + "/sparql", data=f"ASK {{}} # {i} {filler}", headers={"Content-Type": "application/sparql-query"}, timeout=30)
+            r = s.post(srv.url + "/sparql", data=f"ASK {{}} # {i} {filler}", headers={"Content-Type": "application/sparql-query", "Connection": "close" if i % 2 else "keep-alive"}, timeout=30)
             statuses.append(r.status_code)
-    after = tree_rss(srv.proc.pid)
-    return {"queries": queries, "rss_before_mb": round(before, 1), "rss_after_mb": round(after, 1), "growth_mb": round(after - before, 1),
+    rss_after, pss_after = tree_memory(srv.proc.pid)
+    return {"queries": queries, "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1), "rss_growth_mb": round(rss_after - rss_before, 1),
+            "pss_before_mb": round(pss_before, 1), "pss_after_mb": round(pss_after, 1), "pss_growth_mb": round(pss_after - pss_before, 1),
             "failures": sum(1 for x in statuses if x != 200)}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="filmgraph serve under abuse (issue 13's figures)")
     p.add_argument("--servers", default="granian,gunicorn")
+    p.add_argument("--only", choices=["connections", "runaways", "memory"], help="one phase only")
     p.add_argument("--workdir", type=Path, default=HERE / "data" / "abuse")
     p.add_argument("--output", type=Path, default=HERE / "out" / "abuse.json")
     args = p.parse_args(argv)
@@ -201,17 +217,21 @@ def main(argv: list[str] | None = None) -> int:
     for server in args.servers.split(","):
         print(f"== {server}", file=sys.stderr, flush=True)
         r: dict[str, Any] = {}
-        srv = Serve(store, server, args.workdir / f"{server}.log", "--result-cache-mb", "0")
-        try:
-            r["200 idle + 50 half-sent connections"] = idle_and_half_sent(srv)
-            r["8 runaways from A, B asks"] = runaways(srv)
-        finally:
-            srv.stop()
-        srv = Serve(store, server, args.workdir / f"{server}-soak.log", "--result-cache-mb", "8")
-        try:
-            r["1,500 distinct 60 KB queries, result_cache_mb 8"] = memory_soak(srv)
-        finally:
-            srv.stop()
+        if args.only in (None, "connections", "runaways"):
+            srv = Serve(store, server, args.workdir / f"{server}.log", "--result-cache-mb", "0")
+            try:
+                if args.only in (None, "connections"):
+                    r["200 idle + 50 half-sent connections"] = idle_and_half_sent(srv)
+                if args.only in (None, "runaways"):
+                    r["8 runaways from A, B asks"] = runaways(srv)
+            finally:
+                srv.stop()
+        if args.only in (None, "memory"):
+            srv = Serve(store, server, args.workdir / f"{server}-soak.log", "--result-cache-mb", "8")
+            try:
+                r["1,500 distinct 60 KB queries, result_cache_mb 8"] = memory_soak(srv)
+            finally:
+                srv.stop()
         results[server] = r
         print(json.dumps(r, indent=1), file=sys.stderr, flush=True)
     args.output.write_text(json.dumps(results, indent=2))
