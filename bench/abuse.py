@@ -36,11 +36,13 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-import psutil
 import requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from servers import tree_memory  # noqa: E402
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 
 
@@ -48,22 +50,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def tree_memory(pid: int) -> tuple[float, float]:
-    """RSS and PSS of a process tree, MiB (PSS counts a page that forked processes share once)."""
-    rss = pss = 0
-    try:
-        root = psutil.Process(pid)
-        for p in [root, *root.children(recursive=True)]:
-            try:
-                full = p.memory_full_info()
-                rss, pss = rss + full.rss, pss + full.pss
-            except psutil.Error:
-                pass
-    except psutil.Error:
-        pass
-    return rss / 2**20, pss / 2**20
 
 
 class Serve:
@@ -188,14 +174,16 @@ def memory_soak(srv: Serve, queries: int = 1500, size: int = 60_000) -> dict[str
     for _ in range(40):
         requests.get(srv.url + "/sparql", params={"query": "ASK {}"}, headers={"Connection": "close"}, timeout=30)
     time.sleep(1)
-    rss_before, pss_before = tree_memory(srv.proc.pid)
+    before = tree_memory(srv.proc.pid)
+    rss_before, pss_before = before["rss_mb"], before["pss_mb"]
     filler = "x" * size
     statuses = []
     with requests.Session() as s:
         for i in range(queries):
             r = s.post(srv.url + "/sparql", data=f"ASK {{}} # {i} {filler}", headers={"Content-Type": "application/sparql-query", "Connection": "close" if i % 2 else "keep-alive"}, timeout=30)
             statuses.append(r.status_code)
-    rss_after, pss_after = tree_memory(srv.proc.pid)
+    after = tree_memory(srv.proc.pid)
+    rss_after, pss_after = after["rss_mb"], after["pss_mb"]
     return {"queries": queries, "rss_before_mb": round(rss_before, 1), "rss_after_mb": round(rss_after, 1), "rss_growth_mb": round(rss_after - rss_before, 1),
             "pss_before_mb": round(pss_before, 1), "pss_after_mb": round(pss_after, 1), "pss_growth_mb": round(pss_after - pss_before, 1),
             "failures": sum(1 for x in statuses if x != 200)}

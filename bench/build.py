@@ -20,7 +20,6 @@ table, to stdout; the data and stores are deleted after each size unless --keep.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -34,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
-from servers import du, tree_rss  # noqa: E402
+from servers import du, each_size, tree_rss  # noqa: E402
 
 PHASE_DONE = re.compile(r"^build: (?P<name>.+?): done, (?:(?P<count>[\d,]+) (?P<unit>\S+) )?in (?P<seconds>[\d.]+) s")
 SAMPLE_S = 0.2
@@ -139,15 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", type=Path, default=HERE / "data")
     p.add_argument("--output", type=Path, default=HERE / "out" / "build.json")
     args = p.parse_args(argv)
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    results = []
-    for films in (int(x) for x in args.sizes.split(",")):
-        results.append(bench_size(films, args))
-        print(report(results[-1:]), file=sys.stderr, flush=True)
-        args.output.write_text(json.dumps(results, indent=2))
-    print(report(results))
-    return 0
+    return each_size(args, bench_size, report)
 
 
 if __name__ == "__main__":

@@ -35,14 +35,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
 from run import BASE, FG, SCHEMA, query_mix  # noqa: E402
-from servers import Server, Timer, ensure_wrk, free_port  # noqa: E402
+from servers import Server, Timer, each_size, ensure_wrk, free_port, tree_memory  # noqa: E402
 
 LUA = """
 local body = io.open("%s"):read("*a")
@@ -85,23 +84,6 @@ def wrk_post(url: str, query: str, accept: str, seconds: int, connections: int, 
     data: dict[str, float] = json.loads(next(x for x in out.splitlines() if x.startswith("JSON "))[5:])
     data["rps"] = data["requests"] / data["seconds"]
     return data
-
-
-def tree_memory(pid: int) -> dict[str, float]:
-    """RSS and PSS of a process tree, MiB (PSS counts a page shared by n processes as 1/n in each)."""
-    rss = pss = 0
-    try:
-        root = psutil.Process(pid)
-        for p in [root, *root.children(recursive=True)]:
-            try:
-                full = p.memory_full_info()
-                rss += full.rss
-                pss += getattr(full, "pss", full.rss)
-            except psutil.Error:
-                pass
-    except psutil.Error:
-        pass
-    return {"rss_mb": rss / 2**20, "pss_mb": pss / 2**20}
 
 
 def targets(films: int, args: argparse.Namespace, bins: Path, data: Path, fg_store: Path, ox_copy: Path) -> list[Server]:
@@ -215,16 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", type=Path, default=HERE / "out" / "engine.json")
     args = p.parse_args(argv)
     ensure_wrk()
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    results = []
-    for films in (int(x) for x in args.sizes.split(",")):
-        print(f"== {films:,} films", file=sys.stderr, flush=True)
-        results.append(bench_size(films, args))
-        print(report(results[-1:]), file=sys.stderr, flush=True)
-        args.output.write_text(json.dumps(results, indent=2))
-    print(report(results))
-    return 0
+    return each_size(args, bench_size, report)
 
 
 if __name__ == "__main__":

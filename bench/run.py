@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402
 from pages import measure as measure_pages  # noqa: E402
 from pages import table as pages_table  # noqa: E402
-from servers import Server, Timer, download_s, du, ensure_wrk, free_port, page_latency, sparql_latency, wrk_load  # noqa: E402
+from servers import Server, Timer, download_s, du, each_size, ensure_wrk, free_port, page_latency, sparql_latency, wrk_load  # noqa: E402
 
 BASE = "https://w3id.org/filmgraph/"
 FG = BASE + "ontology#"
@@ -296,18 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", type=Path, default=HERE / "out" / "results.json")
     args = p.parse_args(argv)
     ensure_wrk()
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    results = []
-    for films in (int(x) for x in args.sizes.split(",")):
-        print(f"== {films:,} films", file=sys.stderr, flush=True)
-        with Timer() as t:
-            results.append(bench_size(films, args))
-        results[-1]["bench_s"] = t.seconds
-        print(report(results[-1:]), file=sys.stderr, flush=True)
-        args.output.write_text(json.dumps(results, indent=2))
-    print(report(results))
-    return 0
+    return each_size(args, bench_size, report)
 
 
 if __name__ == "__main__":

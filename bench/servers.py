@@ -15,6 +15,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 import requests
@@ -201,3 +202,37 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.monotonic() - self._start
+
+
+def tree_memory(pid: int) -> dict[str, float]:
+    """RSS and PSS of a process and its descendants, MiB (PSS counts a page shared after fork once)."""
+    rss = pss = 0
+    try:
+        root = psutil.Process(pid)
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                full = p.memory_full_info()
+                rss += full.rss
+                pss += getattr(full, "pss", full.rss)
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return {"rss_mb": rss / 2**20, "pss_mb": pss / 2**20}
+
+
+def each_size(args: Any, bench_size: Callable[[int, Any], dict[str, Any]], report: Callable[[list[dict[str, Any]]], str]) -> int:
+    """Run one benchmark for each of ``args.sizes``: its table on stderr as each size ends, the figures in
+    ``args.output`` after each, all tables on stdout at the end."""
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]] = []
+    for films in (int(x) for x in args.sizes.split(",")):
+        print(f"== {films:,} films", file=sys.stderr, flush=True)
+        with Timer() as t:
+            results.append(bench_size(films, args))
+        results[-1]["bench_s"] = t.seconds
+        print(report(results[-1:]), file=sys.stderr, flush=True)
+        args.output.write_text(json.dumps(results, indent=2))
+    print(report(results))
+    return 0
