@@ -39,7 +39,8 @@ RUNAWAYS = {
     "deep property path": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a (!{NONE}|^!{NONE})* ?b . ?c (!{NONE}|^!{NONE})* ?d }}",
     "huge group by": "SELECT ?a ?e (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } GROUP BY ?a ?e ORDER BY DESC(?n) LIMIT 5",
     "order by over a product": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?c ?f ?i LIMIT 1",
-    "regex over a product": 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f FILTER(REGEX(CONCAT(STR(?c), STR(?f)), "(a|b)*z$")) }',
+    # a product of three: of two, the in-memory engine finishes within the limit (1.4 s on the shipped data)
+    "regex over a product": 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(REGEX(CONCAT(STR(?c), STR(?f), STR(?i)), "(a|b)*z$")) }',
 }
 SIMPLE = "ASK { ?s a <https://w3id.org/filmgraph/ontology#FilmRecord> }"
 
