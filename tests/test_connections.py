@@ -141,3 +141,26 @@ def test_one_client_has_a_cap_on_requests_in_flight_and_others_are_served(built_
         for s in held:
             s.close()
         srv.stop()
+
+
+def test_an_answer_kept_by_the_front_is_the_apps_answer(built_store: Path, tmp_path: Path) -> None:  # noqa: F811
+    """The event loop answers a repeated query itself: the same status, headers and bytes as the app's first
+    answer; a volatile query, a conditional request and another Accept are not answered from it."""
+    srv = Server(built_store, free_port(), tmp_path / "serve.log", ("--workers", "1"))
+    try:
+        url = srv.url + "/sparql"
+        query = {"query": "SELECT ?s WHERE { ?s a <https://w3id.org/filmgraph/ontology#FilmRecord> } ORDER BY ?s"}
+        first = requests.get(url, params=query, headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        again = [requests.get(url, params=query, headers={"Accept": "application/sparql-results+json"}, timeout=30) for _ in range(3)]
+        assert first.status_code == 200 and "x-filmgraph-front" not in {k.lower() for k in first.headers}
+        for r in again:
+            assert r.status_code == 200 and r.content == first.content
+            assert {k: v for k, v in r.headers.items() if k.lower() != "date"} == {k: v for k, v in first.headers.items() if k.lower() != "date"}
+        csv = requests.get(url, params=query, headers={"Accept": "text/csv"}, timeout=30)
+        assert csv.headers["Content-Type"].startswith("text/csv") and csv.content != first.content
+        assert requests.get(url, params=query, headers={"If-None-Match": first.headers["ETag"]}, timeout=30).status_code == 304
+        volatile = {"query": "SELECT (STRUUID() AS ?u) {}"}
+        a, b = (requests.get(url, params=volatile, headers={"Accept": "text/csv"}, timeout=30).text for _ in range(2))
+        assert a != b
+    finally:
+        srv.stop()

@@ -93,7 +93,8 @@ def _serve_granian(settings: Settings) -> None:
     app = create_app(settings)
     from .admission import parse_networks
 
-    front = BufferedWSGI(app, settings.threads, settings.max_body, settings.body_timeout, settings.max_client_requests, parse_networks(settings.trusted_proxies))
+    front = BufferedWSGI(app, settings.threads, settings.max_body, settings.body_timeout, settings.max_client_requests, parse_networks(settings.trusted_proxies),
+                         front_cache_bytes=settings.result_cache_mb * 2**20 // 4)
     server = Server(
         "filmgraph",
         address=settings.host,

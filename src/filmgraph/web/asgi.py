@@ -7,6 +7,9 @@ the rest (tried: 40 such clients froze the site). Here the asynchronous server
 loop, bounded in size (``max_body``: 413 at once for a declared size over it,
 and as soon as a chunked one passes it) and in time (``body_timeout``: 408),
 and only then hands the request to the WSGI app on a thread of a fixed pool.
+A query answer the app marks as the same for every identical request (the
+store is read-only) is kept here too, and the next identical request is
+answered by the event loop without a thread or the app.
 One client (its address, or behind a trusted proxy the address it names) may
 have at most ``max_client_requests`` requests in flight in a worker: past it,
 429 at once, whatever state its other requests are in.
@@ -58,7 +61,7 @@ class BufferedWSGI:
     """An ASGI app (HTTP only, no lifespan) that runs a WSGI app on ``threads`` threads once a request is whole."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], threads: int, max_body: int, body_timeout: float,
-                 per_client: int = 0, trusted: Sequence[Network] = ()) -> None:
+                 per_client: int = 0, trusted: Sequence[Network] = (), front_cache_bytes: int = 0) -> None:
         self.app = app
         self.max_body = max_body
         self.body_timeout = body_timeout
@@ -67,6 +70,8 @@ class BufferedWSGI:
         """Requests one client may have in flight in this worker (sending its body, waiting, running); 0: no cap."""
         self.trusted = trusted
         self._in_flight: dict[str, int] = {}
+        self.front = _FrontCache(front_cache_bytes)
+        """Whole answers the app marked as fixed for their request (query answers of the read-only store)."""
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -125,9 +130,22 @@ class BufferedWSGI:
             await self._drain(receive)
             await _plain(send, 413, _too_large(self.max_body))
             return
+        key = self.front.key(scope, body)
+        if key is not None:
+            held = self.front.get(key)
+            if held is not None:  # answered from the event loop: no thread, no app
+                await send({"type": "http.response.start", "status": 200, "headers": held[0]})
+                await send({"type": "http.response.body", "body": held[1], "more_body": False})
+                return
         environ = _environ(scope, body)
+        if key is not None:
+            environ["filmgraph.front_cache"] = True
         loop = asyncio.get_running_loop()
         status, headers, chunks, file = await loop.run_in_executor(self.pool, _call, self.app, environ)
+        if any(name == FRONT_HEADER for name, _ in headers):
+            headers = [(name, value) for name, value in headers if name != FRONT_HEADER]
+            if key is not None and status == 200 and file is None:
+                self.front.put(key, headers, b"".join(chunks))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if file is not None:
             try:
@@ -180,6 +198,56 @@ class BufferedWSGI:
 
 class _BadBody(Exception):
     pass
+
+
+FRONT_HEADER = b"x-filmgraph-front"
+"""Set by the app on an answer that is the same for every request with the same method, target, Host, Accept,
+Content-Type and body (a query answer of the read-only store: no SERVICE, nothing volatile); never sent on."""
+_FRONT_PATHS = {"/sparql"}
+
+
+class _FrontCache:
+    """A small LRU of whole answers, bounded in bytes (keys counted), kept by the event loop of one worker."""
+
+    def __init__(self, budget: int) -> None:
+        from collections import OrderedDict
+
+        self.budget = budget
+        self._items: OrderedDict[tuple[bytes, ...], tuple[list[tuple[bytes, bytes]], bytes, int]] = OrderedDict()
+        self._size = 0
+
+    def key(self, scope: Scope, body: bytes) -> tuple[bytes, ...] | None:
+        if not self.budget or scope["method"] not in ("GET", "POST") or scope["path"] not in _FRONT_PATHS:
+            return None
+        wanted = {b"host": b"", b"accept": b"", b"content-type": b""}
+        for name, value in scope["headers"]:
+            name = name.lower()
+            if name in (b"if-none-match", b"if-modified-since", b"range"):
+                return None  # conditional or partial: the app decides
+            if name in wanted:
+                wanted[name] += value + b"\n"
+        return (scope["method"].encode(), scope.get("raw_path") or scope["path"].encode(), scope.get("query_string", b""),
+                wanted[b"host"], wanted[b"accept"], wanted[b"content-type"], body)
+
+    def get(self, key: tuple[bytes, ...]) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        found = self._items.get(key)
+        if found is None:
+            return None
+        self._items.move_to_end(key)
+        return found[0], found[1]
+
+    def put(self, key: tuple[bytes, ...], headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        size = sum(map(len, key)) + len(body) + sum(len(a) + len(b) for a, b in headers) + 200
+        if size > self.budget // 16:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._size -= old[2]
+        self._items[key] = (headers, body, size)
+        self._size += size
+        while self._size > self.budget and self._items:
+            _, dropped = self._items.popitem(last=False)
+            self._size -= dropped[2]
 
 
 def _too_large(limit: int) -> str:

@@ -14,6 +14,8 @@ from . import query_ui, services
 from .intake import body_too_large
 
 bp = Blueprint("sparql", __name__)
+FRONT = "filmgraph.front_cache"
+"""Set in the environ by the asynchronous front (web/asgi.py) when it can keep whole answers."""
 
 FORMAT_PARAMS = ("format", "output", "results")
 UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
@@ -45,6 +47,10 @@ def endpoint() -> Response:
             resp.headers["X-Result-Truncated"] = f"true; max_result_bytes={svc.settings.max_result_bytes}"
         elif rendered.truncated:
             resp.headers["X-Result-Truncated"] = f"true; limit={svc.settings.max_rows}"
+        if request.environ.get(FRONT) and svc.query.cache is not None and not job.services and not prepared.shape.volatile:
+            # The same bytes for every identical request (method, target, Host, Accept, Content-Type, body):
+            # the asynchronous front may answer the next one itself (web/asgi.py), as the result cache would.
+            resp.headers["X-Filmgraph-Front"] = "cache"
     if tag is not None:
         resp.set_etag(tag)
     resp.headers["Vary"] = "Accept"
