@@ -20,7 +20,7 @@ from pyld import jsonld as pyld
 from rdflib.compare import to_isomorphic
 
 from filmgraph import formats as F
-from filmgraph import jsonld
+from filmgraph import jsonld, jsonld_context
 from filmgraph.langtag import canonical, recase_serialized
 from filmgraph.namespaces import RDF
 from filmgraph.services import Services
@@ -239,7 +239,7 @@ def test_a_built_store_above_the_limit_serves_the_sampled_context(settings, monk
     from filmgraph.store.embedded import EmbeddedStore
     from filmgraph.web import create_app
 
-    monkeypatch.setattr(jsonld, "SURVEY_WHOLE_UP_TO", 0)  # the shipped data, read as if it were large
+    monkeypatch.setattr(jsonld_context, "SURVEY_WHOLE_UP_TO", 0)  # the shipped data, read as if it were large
     s = settings.replace(query_workers=0)
     svc = Services.build(s, EmbeddedStore.temporary_copy(s))
     try:
