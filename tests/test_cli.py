@@ -13,7 +13,7 @@ import rdflib.compare
 
 from filmgraph.cli import main
 from filmgraph.langtag import recase_serialized
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -17,7 +17,7 @@ from filmgraph import formats as F
 from filmgraph.dump import DumpCache, dataset_downloads, write_dump
 from filmgraph.query import QueryService
 from filmgraph.services import Services
-from filmgraph.settings import DEFAULT_BASE as BASE, Settings
+from filmgraph.core.settings import DEFAULT_BASE as BASE, Settings
 from filmgraph.web import create_app
 
 DUMPS = [d.filename for d in dataset_downloads()]

@@ -22,7 +22,7 @@ import pytest
 
 from filmgraph.query import QueryService
 from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

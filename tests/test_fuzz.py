@@ -35,9 +35,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from filmgraph.examples import list_examples
-from filmgraph.iris import KINDS
+from filmgraph.core.iris import KINDS
 from filmgraph.services import Services
-from filmgraph.settings import DEFAULT_BASE, Settings
+from filmgraph.core.settings import DEFAULT_BASE, Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

@@ -22,7 +22,7 @@ from rdflib.compare import to_isomorphic
 from filmgraph import formats as F
 from filmgraph import jsonld, jsonld_context
 from filmgraph.langtag import canonical, recase_serialized
-from filmgraph.namespaces import RDF
+from filmgraph.core.namespaces import RDF
 from filmgraph.services import Services
 
 BASE = "https://w3id.org/filmgraph/"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from filmgraph.langtag import canonical
-from filmgraph.memo import sized_lru
+from filmgraph.core.memo import sized_lru
 from filmgraph.querytext import shape
 
 

@@ -26,7 +26,7 @@ import requests
 
 from filmgraph.query import QueryService
 from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

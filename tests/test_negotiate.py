@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from filmgraph import formats as F
-from filmgraph.errors import NotAcceptable
+from filmgraph.core.errors import NotAcceptable
 from filmgraph.negotiate import choose
 
 

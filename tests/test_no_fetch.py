@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from filmgraph.cli import main
-from filmgraph.errors import FilmgraphError, InvalidData, Unavailable
+from filmgraph.core.errors import FilmgraphError, InvalidData, Unavailable
 from filmgraph.execute import Job
 from filmgraph.reconcile.linking import SparqlClient
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
 

@@ -19,7 +19,7 @@ import rdflib
 from rdflib.namespace import RDF
 
 from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from filmgraph.errors import BadQuery, QueryRefused
+from filmgraph.core.errors import BadQuery, QueryRefused
 from filmgraph.querytext import check_services, shape
 
 

@@ -34,7 +34,7 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from filmgraph.errors import BadQuery, QueryRefused
+from filmgraph.core.errors import BadQuery, QueryRefused
 from filmgraph.querytext import resolve, shape
 
 from .loopback import Answer, Hit, Loopback

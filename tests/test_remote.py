@@ -22,12 +22,12 @@ import rdflib
 import requests
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from filmgraph.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
+from filmgraph.core.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
 from filmgraph.execute import Job
 from filmgraph.query import named_query
 from filmgraph.querytext import shape
 from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
 from filmgraph.web import create_app

@@ -9,7 +9,7 @@ from filmgraph.execute import Job
 from filmgraph.resultcache import ResultCache, entry_size
 from filmgraph.results import Rendered
 from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

@@ -13,10 +13,10 @@ import pytest
 
 from filmgraph.cli import main
 from filmgraph.duplicates import MAX_YEARS, title_key
-from filmgraph.namespaces import ontology_ns
+from filmgraph.core.namespaces import ontology_ns
 from filmgraph.reconcile.matching import similarity
 from filmgraph.rules import Report, run_rules
-from filmgraph.settings import DEFAULT_BASE
+from filmgraph.core.settings import DEFAULT_BASE
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.loader import read_all
 

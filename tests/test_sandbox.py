@@ -25,7 +25,7 @@ import requests
 
 from filmgraph import query as query_module, querytext, sandbox
 from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

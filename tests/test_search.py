@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from filmgraph import index_build, search
-from filmgraph.errors import InvalidData
+from filmgraph.core.errors import InvalidData
 from filmgraph.index import INDEX_FILE, SiteIndex, sort_key
 from filmgraph.reconcile.scaled import ScaledLabelIndex
 from filmgraph.reconcile.service import ReconcileService
 from filmgraph.rules import run_rules
 from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import MARKER, EmbeddedStore
 from filmgraph.web import create_app
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from filmgraph.errors import InvalidData
-from filmgraph.settings import Settings
+from filmgraph.core.errors import InvalidData
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 
 

@@ -8,7 +8,7 @@ import rdflib.compare
 from pyoxigraph import NamedNode
 
 from filmgraph import formats as F
-from filmgraph import iris
+from filmgraph.core import iris
 from filmgraph.services import Services
 
 BASE = "https://w3id.org/filmgraph/"

@@ -16,7 +16,7 @@ from filmgraph import formats as F
 from filmgraph.query import QueryService
 from filmgraph.rules import list_rules, run_rules
 from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.void import compute_statistics, namespace_of
 from filmgraph.web import create_app

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from filmgraph.cli import main
-from filmgraph.errors import BadRequest
+from filmgraph.core.errors import BadRequest
 from filmgraph.reconcile.wikidata import FILM_ID, accepted_edits, csv_text, v1
 from filmgraph.services import Services
 

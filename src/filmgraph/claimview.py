@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import NamedNode
 
 from .graphview import GraphView, Presenter, Value
-from .namespaces import SCHEMA
+from .core.namespaces import SCHEMA
 from .rules import Finding
 
 ASSESSMENT_WORDS = {

@@ -11,9 +11,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import settings as S
-from .errors import FilmgraphError
-from .progress import Progress
+from .core import settings as S
+from .core.errors import FilmgraphError
+from .core.progress import Progress
 
 COMMANDS = {
     "serve": "serve the dataset: SPARQL endpoint, pages, dumps, reconciliation (production WSGI server)",
@@ -40,7 +40,7 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace, files: bool | None = None, **changes: object) -> S.Settings:
     """The command's settings from the environment and its flags (then ``changes``), checked: a bad one raises
-    :class:`~filmgraph.settings.SettingError` before the command opens a store or a port. ``files``: the command
+    :class:`~filmgraph.core.settings.SettingError` before the command opens a store or a port. ``files``: the command
     reads the data files even though a store is named (``load``)."""
     flags = {}
     for f in dataclasses.fields(S.Settings):

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from . import iris
-from .errors import Gone, NotFound
-from .namespaces import RDF, RDFS, SCHEMA, SKOS
+from .core import iris
+from .core.errors import Gone, NotFound
+from .core.namespaces import RDF, RDFS, SCHEMA, SKOS
 from .query import QueryService
 from .store import Row
 

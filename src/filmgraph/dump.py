@@ -38,10 +38,10 @@ import pyoxigraph as ox
 
 from . import formats as F
 from . import jsonld
-from .cache import Once
+from .core.cache import Once
 from .langtag import recase_serialized
-from .errors import NotFound
-from .progress import Phase, Progress
+from .core.errors import NotFound
+from .core.progress import Phase, Progress
 from .store import Store
 
 if TYPE_CHECKING:

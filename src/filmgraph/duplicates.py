@@ -29,7 +29,7 @@ from importlib import resources
 
 from pyoxigraph import Literal
 
-from .namespaces import prefixes
+from .core.namespaces import prefixes
 from .store.base import Store, Term
 
 MIN_SIMILARITY = 0.9

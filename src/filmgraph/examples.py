@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-from .namespaces import prefixes
-from .rqheader import read_header
+from .core.namespaces import prefixes
+from .core.rqheader import read_header
 
 
 

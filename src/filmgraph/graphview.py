@@ -2,7 +2,7 @@
 
 A :class:`GraphView` indexes the few hundred triples a page is built from; a
 :class:`Presenter` turns their terms into :class:`Value` objects that templates
-render: local links through the one URL builder (:func:`filmgraph.iris.local_path`),
+render: local links through the one URL builder (:func:`filmgraph.core.iris.local_path`),
 readable external links (Wikipedia, Wikidata, IMDb), language tags kept for
 ``lang`` attributes, dates written plainly. No Flask here.
 """
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from . import iris
-from .namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD, prefixes
+from .core import iris
+from .core.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD, prefixes
 
 Term = NamedNode | BlankNode | Literal
 

@@ -19,8 +19,8 @@ from pyoxigraph import Literal, NamedNode
 from . import search, timeline
 from .graphview import Value, bcp47, format_date
 from .index import SiteIndex
-from .iris import local_path
-from .namespaces import prefixes
+from .core.iris import local_path
+from .core.namespaces import prefixes
 from .claimview import ASSESSMENT_WORDS
 from .page import STATUS_WORDS
 from .query import QueryService

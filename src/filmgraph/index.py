@@ -41,8 +41,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import InvalidData
-from .owned import remove_with
+from .core.errors import InvalidData
+from .core.owned import remove_with
 from .reconcile.matching import plain_key
 
 if TYPE_CHECKING:

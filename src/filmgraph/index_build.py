@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
-from . import iris
-from .errors import FilmgraphError, InvalidData, Unavailable
+from .core import iris
+from .core.errors import FilmgraphError, InvalidData, Unavailable
 from .index import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
-from .namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
-from .progress import Phase, Progress
+from .core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
+from .core.progress import Phase, Progress
 from .query import prefixed_query
 from .reconcile.matching import loosen, plain_key
 from .store import Bindings, Store, Term

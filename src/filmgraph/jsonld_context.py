@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .langtag import canonical
-from .namespaces import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, ontology_ns
+from .core.namespaces import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, ontology_ns
 
 if TYPE_CHECKING:
     from .store import Store

@@ -19,11 +19,12 @@ from urllib.parse import urlencode
 
 from pyoxigraph import NamedNode, Triple
 
-from . import iris, search
+from .core import iris
+from . import search
 from .describe import document_graph, sorted_triples
 from .graphview import GraphView, Value
 from .index import COLLECTIONS, SiteIndex
-from .namespaces import SKOS
+from .core.namespaces import SKOS
 from .query import QueryService
 
 __all__ = ["COLLECTIONS", "TITLES", "Listing", "ListItem", "listing", "listing_graph", "listing_json", "search_json", "suggestions"]

@@ -32,9 +32,9 @@ from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
 from . import formats as F
-from .errors import FilmgraphError, Unavailable
-from .progress import Phase, Progress
-from .settings import Settings
+from .core.errors import FilmgraphError, Unavailable
+from .core.progress import Phase, Progress
+from .core.settings import Settings
 from .store.embedded import EmbeddedStore
 from .store.remote import AGENT, RemoteStore, remote_message
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_list_header, parse_options_header
 
-from .errors import NotAcceptable
+from .core.errors import NotAcceptable
 from .formats import Format
 
 

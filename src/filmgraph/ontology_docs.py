@@ -18,7 +18,7 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
-from .namespaces import DCTERMS, FOAF, ontology_ns, prefixes
+from .core.namespaces import DCTERMS, FOAF, ontology_ns, prefixes
 from .store.loader import read_triples, rebase
 
 VANN = "http://purl.org/vocab/vann/"

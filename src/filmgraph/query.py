@@ -19,14 +19,14 @@ import pyoxigraph as ox
 from . import __version__
 from . import formats as F
 from .admission import from_settings as admission_for
-from .errors import BadQuery, PayloadTooLarge, QueryRefused
+from .core.errors import BadQuery, PayloadTooLarge, QueryRefused
 from .execute import Job, run_job
-from .namespaces import prefixes
+from .core.namespaces import prefixes
 from .negotiate import choose
 from .querytext import QueryShape, check_services, shape
 from .resultcache import ResultCache
 from .results import Rendered
-from .settings import Settings
+from .core.settings import Settings
 from .store import Bindings, DatasetSpec, Row, Store, Term
 from .store.bind import bind_each
 

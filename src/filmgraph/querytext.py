@@ -36,8 +36,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import BadQuery, QueryRefused
-from .memo import sized_lru
+from .core.errors import BadQuery, QueryRefused
+from .core.memo import sized_lru
 
 # -- terminals, as the engine reads them ---------------------------------------
 

@@ -18,7 +18,7 @@ functions over the same store (``_python_rules``; the duplicate rule,
 ``.rq`` rules, and give rows of the same shape.
 
 Rule files declare no prefixes of their own for the names of
-:func:`filmgraph.namespaces.prefixes` (``fg:``, ``schema:``, ``xsd:``, ...):
+:func:`filmgraph.core.namespaces.prefixes` (``fg:``, ``schema:``, ``xsd:``, ...):
 those are prepended at run time from the store's base IRI, because the ``fg:``
 namespace is ``{base}ontology#`` and the base is a setting. A prefix a file
 declares itself is left alone. Rules run through :meth:`Store.select` only, so
@@ -37,9 +37,9 @@ from importlib import resources
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from .errors import FilmgraphError, InvalidData, NotFound
-from .namespaces import DCTERMS, RDF, RDFS, XSD, ontology_ns, prefixes
-from .rqheader import read_header
+from .core.errors import FilmgraphError, InvalidData, NotFound
+from .core.namespaces import DCTERMS, RDF, RDFS, XSD, ontology_ns, prefixes
+from .core.rqheader import read_header
 from .store.base import Store, Term
 
 Severity = typing.Literal["error", "warning"]

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from . import iris
-from .errors import BadRequest
+from .core import iris
+from .core.errors import BadRequest
 from .index import COLLECTIONS, DISPLAY_SOURCES, SiteIndex, chunks
 from .reconcile.matching import loosen, plain_key
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from gunicorn.app.base import BaseApplication
 
-from .settings import Settings
+from .core.settings import Settings
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

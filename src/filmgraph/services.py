@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import FilmgraphError, Unavailable
+from .core.errors import FilmgraphError, Unavailable
 from .query import QueryService
-from .settings import Settings
+from .core.settings import Settings
 from .store import Store
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 import pyoxigraph as ox
 
 from . import formats as F
-from .namespaces import DCAT, DCTERMS, FOAF, PROV, RDF, VOID, XSD, ontology_ns, prefixes
+from .core.namespaces import DCAT, DCTERMS, FOAF, PROV, RDF, VOID, XSD, ontology_ns, prefixes
 from .query import QueryService, prefixed_query
 from .rules import Report
 from .store import Bindings, Row, Store, Term

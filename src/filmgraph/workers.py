@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from . import sandbox
-from .errors import FilmgraphError, QueryRefused, QueryTimeout, Unavailable
+from .core.errors import FilmgraphError, QueryRefused, QueryTimeout, Unavailable
 from .execute import Job, run_job
 from .results import Rendered
 

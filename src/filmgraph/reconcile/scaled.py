@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .. import iris
+from ..core import iris
 from .. import search as site_search
 from ..index import SiteIndex
 from ..store import Store

@@ -28,8 +28,8 @@ from datetime import date
 from typing import Any
 
 from .. import formats as F
-from ..errors import BadRequest
-from ..namespaces import WD
+from ..core.errors import BadRequest
+from ..core.namespaces import WD
 from ..query import QueryService
 from ..void import LICENSE, PUBLISHER_NAME
 from .mixnmatch import FILENAME as MIXNMATCH_FILE

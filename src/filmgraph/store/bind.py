@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import pyoxigraph as ox
 
-from ..errors import FilmgraphError
+from ..core.errors import FilmgraphError
 from ..querytext import FORMS, spans
 from .base import Bindings, Term
 

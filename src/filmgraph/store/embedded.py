@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from ..errors import FilmgraphError, InvalidData
-from ..owned import remove_with
-from ..progress import Progress
+from ..core.errors import FilmgraphError, InvalidData
+from ..core.owned import remove_with
+from ..core.progress import Progress
 from ..index import INDEX_FILE, SiteIndex
 from ..index_build import build_index
-from ..settings import DEFAULT_BASE, Settings
+from ..core.settings import DEFAULT_BASE, Settings
 from .base import Bindings, Row
 from .bind import bind
 from .loader import bulk_load_file, read_all, rebase, validate

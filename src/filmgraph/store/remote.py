@@ -34,7 +34,7 @@ from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from .. import formats as F
-from ..errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
+from ..core.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
 from ..execute import FORMATS_BY_NAME, Job
 from ..querytext import shape
 from ..results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 
 from ..services import Services
-from ..settings import Settings
+from ..core.settings import Settings
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:

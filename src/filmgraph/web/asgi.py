@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..admission import Network, client_key
-from ..numbers import ascii_int
+from ..core.numbers import ascii_int
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]

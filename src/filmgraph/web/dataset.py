@@ -21,9 +21,9 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 
 from .. import formats as F
 from .. import jsonld
-from ..cache import Once
+from ..core.cache import Once
 from ..dump import DumpCache, data_modified, dataset_downloads
-from ..errors import NotFound
+from ..core.errors import NotFound
 from ..rules import Report, list_rules
 from ..void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
 from . import services

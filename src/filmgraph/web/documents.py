@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from flask import Response, request
 
 from .. import formats as F
-from ..errors import NotFound
+from ..core.errors import NotFound
 from ..negotiate import choose
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request, url_for
 
 from ..examples import examples_fingerprint, list_examples
-from ..namespaces import prefixes
+from ..core.namespaces import prefixes
 from . import services
 
 # A new tab opens on this, after the prefix declarations.

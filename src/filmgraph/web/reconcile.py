@@ -29,8 +29,8 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from .. import formats as F
 from ..dump import register_download
-from ..errors import BadRequest, UnsupportedMediaType
-from ..numbers import client_int
+from ..core.errors import BadRequest, UnsupportedMediaType
+from ..core.numbers import client_int
 from ..reconcile import extend as X
 from ..reconcile import mixnmatch
 from ..reconcile.schema import FEATURES, PROPERTIES, TYPES

@@ -263,10 +263,10 @@ def _directory() -> Allowed:
 
 def bundled_dir(name: str) -> Path:
     """Return the shipped ``ontology`` or ``data`` folder, installed or in a checkout."""
-    installed = Path(__file__).parent / "_bundled" / name
+    installed = Path(__file__).parents[1] / "_bundled" / name
     if installed.is_dir():
         return installed
-    return Path(__file__).resolve().parents[2] / name
+    return Path(__file__).resolve().parents[3] / name
 
 
 def _default_data() -> tuple[Path, ...]:
