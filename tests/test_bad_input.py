@@ -23,7 +23,7 @@ from flask import Response
 from werkzeug.exceptions import ServiceUnavailable
 
 from filmgraph.core.errors import BadRequest, QueryTimeout, Unavailable
-from filmgraph.negotiate import weight
+from filmgraph.formats.negotiate import weight
 from filmgraph.core.numbers import ascii_int, client_int
 from filmgraph.reconcile.extend import values
 from filmgraph.reconcile.index import Entry, Value

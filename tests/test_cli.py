@@ -12,7 +12,7 @@ import rdflib
 import rdflib.compare
 
 from filmgraph.cli import main
-from filmgraph.langtag import recase_serialized
+from filmgraph.formats.langtag import recase_serialized
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 

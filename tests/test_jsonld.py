@@ -20,8 +20,8 @@ from pyld import jsonld as pyld
 from rdflib.compare import to_isomorphic
 
 from filmgraph import formats as F
-from filmgraph import jsonld, jsonld_context
-from filmgraph.langtag import canonical, recase_serialized
+from filmgraph.formats import jsonld, jsonld_context
+from filmgraph.formats.langtag import canonical, recase_serialized
 from filmgraph.core.namespaces import RDF
 from filmgraph.services import Services
 

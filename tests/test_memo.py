@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from filmgraph.langtag import canonical
+from filmgraph.formats.langtag import canonical
 from filmgraph.core.memo import sized_lru
 from filmgraph.querytext import shape
 

@@ -6,7 +6,7 @@ import pytest
 
 from filmgraph import formats as F
 from filmgraph.core.errors import NotAcceptable
-from filmgraph.negotiate import choose
+from filmgraph.formats.negotiate import choose
 
 
 def test_empty_accept_gets_the_default() -> None:

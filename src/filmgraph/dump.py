@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from . import formats as F
-from . import jsonld
+from .formats import jsonld
 from .core.cache import Once
-from .langtag import recase_serialized
+from .formats.langtag import recase_serialized
 from .core.errors import NotFound
 from .core.progress import Phase, Progress
 from .store import Store

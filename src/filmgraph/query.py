@@ -22,7 +22,7 @@ from .admission import from_settings as admission_for
 from .core.errors import BadQuery, PayloadTooLarge, QueryRefused
 from .execute import Job, run_job
 from .core.namespaces import prefixes
-from .negotiate import choose
+from .formats.negotiate import choose
 from .querytext import QueryShape, check_services, shape
 from .resultcache import ResultCache
 from .results import Rendered

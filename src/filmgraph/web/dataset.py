@@ -20,7 +20,7 @@ import hashlib
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 
 from .. import formats as F
-from .. import jsonld
+from ..formats import jsonld
 from ..core.cache import Once
 from ..dump import DumpCache, data_modified, dataset_downloads
 from ..core.errors import NotFound

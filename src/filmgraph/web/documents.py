@@ -8,7 +8,7 @@ from flask import Response, request
 
 from .. import formats as F
 from ..core.errors import NotFound
-from ..negotiate import choose
+from ..formats.negotiate import choose
 
 
 def requested(offered: Sequence[F.Format]) -> F.Format:

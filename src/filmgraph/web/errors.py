@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .. import formats as F
 from ..core.errors import FilmgraphError, MethodNotAllowed, NotAcceptable, PayloadTooLarge
-from ..negotiate import choose
+from ..formats.negotiate import choose
 from . import services
 from .intake import body_too_large
 

@@ -24,12 +24,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from pyoxigraph import NamedNode, Triple
 
-from .. import describe, formats as F, home as home_model, jsonld, listing
+from .. import describe, formats as F, home as home_model, listing
+from ..formats import jsonld
 from ..core import iris
 from ..core.cache import Once
 from ..core.errors import NotFound
 from ..core.namespaces import RDF, ontology_ns
-from ..negotiate import choose
+from ..formats.negotiate import choose
 from ..core.numbers import ascii_int, client_int
 from ..page import resource_page
 from ..query import QueryService

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from .. import formats as F
 from ..core.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, UriTooLong
-from ..negotiate import choose
+from ..formats.negotiate import choose
 from ..query import refuse_update
 from ..service_description import describe_service
 from ..store import DatasetSpec

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 
 from .. import formats as F
 from ..core.cache import Once
-from ..negotiate import choose
+from ..formats.negotiate import choose
 from ..reconcile import wikidata
 from ..reconcile.wikidata import Example, Proposal, examples, proposal
 from . import services

@@ -33,7 +33,7 @@ from werkzeug.http import parse_accept_header, parse_options_header
 # The context is made in jsonld_context; the site reads it through this module (jsonld.site_context).
 from .jsonld_context import _STRING, _TYPE, CLAIMS, CONTEXT_PATH, Context, _append, build_context, sampled_survey, site_context  # noqa: F401
 from .langtag import canonical
-from .core.namespaces import jsonld_context
+from ..core.namespaces import jsonld_context
 
 NS = "http://www.w3.org/ns/json-ld#"
 EXPANDED, FLATTENED, COMPACTED, FRAMED = NS + "expanded", NS + "flattened", NS + "compacted", NS + "framed"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .core.memo import sized_lru
+from ..core.memo import sized_lru
 
 
 @sized_lru(2**18, 1024)  # tags in a client's query results are client text

@@ -1,7 +1,7 @@
-"""The JSON-LD context of the site: generated from the ontology and the data (the first half of :mod:`filmgraph.jsonld`).
+"""The JSON-LD context of the site: generated from the ontology and the data (the first half of :mod:`filmgraph.formats.jsonld`).
 
 What each property's values are is surveyed in the data (IRIs, one datatype, English text, several languages,
-several values per subject) and written as a term; :mod:`filmgraph.jsonld` compacts and frames documents with it.
+several values per subject) and written as a term; :mod:`filmgraph.formats.jsonld` compacts and frames documents with it.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from .langtag import canonical
-from .core.namespaces import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, ontology_ns
+from ..core.namespaces import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, VOID, XSD, ontology_ns
 
 if TYPE_CHECKING:
-    from .store import Store
-    from .void import Statistics
+    from ..store import Store
+    from ..void import Statistics
 
 _TYPE = RDF + "type"
 _STRING = XSD + "string"
@@ -368,8 +368,8 @@ def site_context(store: Store) -> Context:
 def sampled_survey(store: Store, stats: Statistics) -> Survey:
     """A survey of a large store from its statistics (every property and class) and a sample of each class's
     members (``jsonld-sample-members.rq``): what a property's values are is read from the sample."""
-    from .query import prefixed_query
-    from .store.bind import bind_each
+    from ..query import prefixed_query
+    from ..store.bind import bind_each
 
     base = store.base_iri
     members_query = prefixed_query("jsonld-sample-members", base)

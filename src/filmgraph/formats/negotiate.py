@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_list_header, parse_options_header
 
-from .core.errors import NotAcceptable
-from .formats import Format
+from ..core.errors import NotAcceptable
+from .table import Format
 
 
 def _accept(header: str | None) -> MIMEAccept:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .core.namespaces import prefixes
+from ..core.namespaces import prefixes
 
 
 @dataclass(frozen=True)
