@@ -1,6 +1,6 @@
 """Fair shares of query time, without sockets: budgets, shares, the round-robin queue, who a client is.
 
-Each test drives :class:`~filmgraph.admission.Admission` with work that blocks
+Each test drives :class:`~filmgraph.sparql.admission.Admission` with work that blocks
 on an event, so what runs when is decided by the test, not by timing; every
 wait is bounded.
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from filmgraph.admission import Admission, client_key, parse_networks, slots_for
+from filmgraph.sparql.admission import Admission, client_key, parse_networks, slots_for
 from filmgraph.core.errors import QueryTimeout, TooManyRequests, Unavailable
 
 WAIT = 10.0

@@ -15,7 +15,7 @@ from rdflib.compare import graph_diff, to_isomorphic
 from filmgraph import dump as dump_module
 from filmgraph import formats as F
 from filmgraph.dump import DumpCache, dataset_downloads, write_dump
-from filmgraph.query import QueryService
+from filmgraph.sparql.query import QueryService
 from filmgraph.services import Services
 from filmgraph.core.settings import DEFAULT_BASE as BASE, Settings
 from filmgraph.web import create_app

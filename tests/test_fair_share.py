@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph.query import QueryService
+from filmgraph.sparql.query import QueryService
 from filmgraph.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from filmgraph.formats.langtag import canonical
 from filmgraph.core.memo import sized_lru
-from filmgraph.querytext import shape
+from filmgraph.sparql.querytext import shape
 
 
 def test_a_sized_memo_keeps_recent_calls_within_its_budget() -> None:

@@ -24,7 +24,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from filmgraph.query import QueryService
+from filmgraph.sparql.query import QueryService
 from filmgraph.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore

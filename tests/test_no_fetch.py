@@ -22,7 +22,7 @@ import pytest
 
 from filmgraph.cli import main
 from filmgraph.core.errors import FilmgraphError, InvalidData, Unavailable
-from filmgraph.execute import Job
+from filmgraph.sparql.execute import Job
 from filmgraph.reconcile.linking import SparqlClient
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore

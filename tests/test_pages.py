@@ -14,7 +14,7 @@ from pyoxigraph import NamedNode
 from filmgraph import formats as F
 from filmgraph.core import iris
 from filmgraph.core.namespaces import prefixes
-from filmgraph.query import QueryService
+from filmgraph.sparql.query import QueryService
 from filmgraph.rules import run_rules
 from filmgraph.services import Services
 from filmgraph.core.settings import Settings

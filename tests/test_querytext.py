@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from filmgraph.core.errors import BadQuery, QueryRefused
-from filmgraph.querytext import check_services, shape
+from filmgraph.sparql.querytext import check_services, shape
 
 
 @pytest.mark.parametrize(

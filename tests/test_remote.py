@@ -23,9 +23,9 @@ import requests
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from filmgraph.core.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
-from filmgraph.execute import Job
-from filmgraph.query import named_query
-from filmgraph.querytext import shape
+from filmgraph.sparql.execute import Job
+from filmgraph.sparql.query import named_query
+from filmgraph.sparql.querytext import shape
 from filmgraph.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore

@@ -13,7 +13,7 @@ from rdflib.compare import to_isomorphic
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, XSD
 
 from filmgraph import formats as F
-from filmgraph.query import QueryService
+from filmgraph.sparql.query import QueryService
 from filmgraph.rules import list_rules, run_rules
 from filmgraph.services import Services
 from filmgraph.core.settings import Settings

@@ -23,7 +23,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from .core import iris
 from .core.errors import Gone, NotFound
 from .core.namespaces import RDF, RDFS, SCHEMA, SKOS
-from .query import QueryService
+from .sparql.query import QueryService
 from .store import Row
 
 INBOUND_LIMIT = 500

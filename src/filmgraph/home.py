@@ -23,7 +23,7 @@ from .core.iris import local_path
 from .core.namespaces import prefixes
 from .claimview import ASSESSMENT_WORDS
 from .page import STATUS_WORDS
-from .query import QueryService
+from .sparql.query import QueryService
 from .rules import Finding, Report
 
 

@@ -23,7 +23,7 @@ from .core.errors import FilmgraphError, InvalidData, Unavailable
 from .index import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
 from .core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
 from .core.progress import Phase, Progress
-from .query import prefixed_query
+from .sparql.query import prefixed_query
 from .reconcile.matching import loosen, plain_key
 from .store import Bindings, Store, Term
 

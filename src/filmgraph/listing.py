@@ -25,7 +25,7 @@ from .describe import document_graph, sorted_triples
 from .graphview import GraphView, Value
 from .index import COLLECTIONS, SiteIndex
 from .core.namespaces import SKOS
-from .query import QueryService
+from .sparql.query import QueryService
 
 __all__ = ["COLLECTIONS", "TITLES", "Listing", "ListItem", "listing", "listing_graph", "listing_json", "search_json", "suggestions"]
 

@@ -18,7 +18,7 @@ from .claimview import ClaimReader, ClaimView, FindingView
 from .describe import Description, Resource, claims_graph, context_graph, describe
 from .graphview import GraphView, Presenter, Value
 from .core.namespaces import FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, prefixes
-from .query import QueryService
+from .sparql.query import QueryService
 from .rules import Finding
 from .schemaorg import SchemaOrg
 

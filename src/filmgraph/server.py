@@ -91,7 +91,7 @@ def _serve_granian(settings: Settings) -> None:
     from .web.asgi import BufferedWSGI
 
     app = create_app(settings)
-    from .admission import parse_networks
+    from .sparql.admission import parse_networks
 
     front = BufferedWSGI(app, settings.threads, settings.max_body, settings.body_timeout, settings.max_client_requests, parse_networks(settings.trusted_proxies),
                          front_cache_bytes=settings.result_cache_mb * 2**20 // 4)

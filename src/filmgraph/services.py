@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .core.errors import FilmgraphError, Unavailable
-from .query import QueryService
+from .sparql.query import QueryService
 from .core.settings import Settings
 from .store import Store
 

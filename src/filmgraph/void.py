@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from . import formats as F
 from .core.namespaces import DCAT, DCTERMS, FOAF, PROV, RDF, VOID, XSD, ontology_ns, prefixes
-from .query import QueryService, prefixed_query
+from .sparql.query import QueryService, prefixed_query
 from .rules import Report
 from .store import Bindings, Row, Store, Term
 

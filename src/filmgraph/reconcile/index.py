@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from pyoxigraph import Literal, NamedNode
 
 from ..core.namespaces import WD, prefixes
-from ..query import named_query
+from ..sparql.query import named_query
 from ..store import Row, Store
 from .schema import RECORD, TYPES, class_iri
 

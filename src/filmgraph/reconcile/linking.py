@@ -26,7 +26,7 @@ from .. import formats as F
 from ..core.errors import BadRequest, Unavailable
 from ..core.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, SCHEMA, WD, XSD
 from ..core.progress import Progress
-from ..query import named_query
+from ..sparql.query import named_query
 from .index import Entry, article_title
 
 REVIEW_FORMAT = "filmgraph-link-review/1"

@@ -30,7 +30,7 @@ from typing import Any
 from .. import formats as F
 from ..core.errors import BadRequest
 from ..core.namespaces import WD
-from ..query import QueryService
+from ..sparql.query import QueryService
 from ..void import LICENSE, PUBLISHER_NAME
 from .mixnmatch import FILENAME as MIXNMATCH_FILE
 from .linking import REVIEW_FORMAT

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from ..core.errors import FilmgraphError
-from ..querytext import FORMS, spans
+from ..sparql.querytext import FORMS, spans
 from .base import Bindings, Term
 
 _NOT_IN_IRI = re.compile(r'[<>"{}|^`\\\x00-\x20]')

@@ -35,9 +35,9 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 
 from .. import formats as F
 from ..core.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
-from ..execute import FORMATS_BY_NAME, Job
-from ..querytext import shape
-from ..results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
+from ..sparql.execute import FORMATS_BY_NAME, Job
+from ..sparql.querytext import shape
+from ..sparql.results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
 from .base import Bindings, Row
 from .bind import bind
 

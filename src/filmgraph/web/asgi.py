@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..admission import Network, client_key
+from ..sparql.admission import Network, client_key
 from ..core.numbers import ascii_int
 
 Scope = dict[str, Any]

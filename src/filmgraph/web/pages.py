@@ -33,7 +33,7 @@ from ..core.namespaces import RDF, ontology_ns
 from ..formats.negotiate import choose
 from ..core.numbers import ascii_int, client_int
 from ..page import resource_page
-from ..query import QueryService
+from ..sparql.query import QueryService
 from ..rules import Report
 from ..schemaorg import script_json
 from ..void import FINDINGS_LISTED

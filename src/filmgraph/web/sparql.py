@@ -7,8 +7,8 @@ from flask import Blueprint, Response, render_template, request, url_for
 from .. import formats as F
 from ..core.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, UriTooLong
 from ..formats.negotiate import choose
-from ..query import refuse_update
-from ..service_description import describe_service
+from ..sparql.query import refuse_update
+from ..sparql.service_description import describe_service
 from ..store import DatasetSpec
 from . import query_ui, services
 from .intake import body_too_large

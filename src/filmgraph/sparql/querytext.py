@@ -26,7 +26,7 @@ query is refused in the rare case where a name ends in ``service`` right
 before an IRI or variable and a ``{`` (``?s ex:myservice ?o {}``).
 
 A scan is only the first guard: query workers also run without network access
-(see :mod:`filmgraph.sandbox`), so a query this reading misjudges still cannot
+(see :mod:`filmgraph.sparql.sandbox`), so a query this reading misjudges still cannot
 reach out. The differential test in ``tests/test_querytext_engine.py`` holds
 it to the engine on generated queries.
 """
@@ -36,8 +36,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .core.errors import BadQuery, QueryRefused
-from .core.memo import sized_lru
+from ..core.errors import BadQuery, QueryRefused
+from ..core.memo import sized_lru
 
 # -- terminals, as the engine reads them ---------------------------------------
 
@@ -281,7 +281,7 @@ def nesting(lexemes: list[tuple[str, str]]) -> int:
     enough query overflows its stack and kills the process; this is the depth
     the query limit ``max_query_nesting`` bounds. Long flat chains (``UNION``,
     ``||``, ``+``) also recurse, but need more stack per character than a
-    worker lacks (see :mod:`filmgraph.workers`).
+    worker lacks (see :mod:`filmgraph.sparql.workers`).
     """
     frames = [0]
     depth = deepest = 0

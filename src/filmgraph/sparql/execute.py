@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from . import formats as F
-from .core.errors import BadGateway, BadQuery, BadRequest, FilmgraphError
+from .. import formats as F
+from ..core.errors import BadGateway, BadQuery, BadRequest, FilmgraphError
 from .results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
 
 FORMATS_BY_NAME = {f.name: f for f in (*F.RESULTS, *F.GRAPHS)}

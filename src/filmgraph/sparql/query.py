@@ -16,19 +16,19 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from . import __version__
-from . import formats as F
+from .. import __version__
+from .. import formats as F
 from .admission import from_settings as admission_for
-from .core.errors import BadQuery, PayloadTooLarge, QueryRefused
+from ..core.errors import BadQuery, PayloadTooLarge, QueryRefused
 from .execute import Job, run_job
-from .core.namespaces import prefixes
-from .formats.negotiate import choose
+from ..core.namespaces import prefixes
+from ..formats.negotiate import choose
 from .querytext import QueryShape, check_services, shape
 from .resultcache import ResultCache
 from .results import Rendered
-from .core.settings import Settings
-from .store import Bindings, DatasetSpec, Row, Store, Term
-from .store.bind import bind_each
+from ..core.settings import Settings
+from ..store import Bindings, DatasetSpec, Row, Store, Term
+from ..store.bind import bind_each
 
 
 BYTES_PER_TRIPLE = 400
@@ -80,7 +80,7 @@ class QueryService:
         # A remote store may be reloaded behind our back, so only the embedded one is cached.
         self.cache = ResultCache(settings.result_cache_mb * 2**20) if settings.result_cache_mb > 0 and not settings.store_url else None
         self.admission = admission_for(settings)
-        """Fair shares of the query workers: the queue and the budgets of client queries (:mod:`filmgraph.admission`)."""
+        """Fair shares of the query workers: the queue and the budgets of client queries (:mod:`filmgraph.sparql.admission`)."""
 
     # -- client queries -------------------------------------------------
 

@@ -9,7 +9,7 @@ imported pyoxigraph, so a replacement starts in milliseconds and never inherits
 the web server's threads.
 
 Unless SERVICE endpoints are allow-listed, a worker takes the network away from
-itself before its first query (:mod:`filmgraph.sandbox`): a query that the scan
+itself before its first query (:mod:`filmgraph.sparql.sandbox`): a query that the scan
 misjudged and that tries to call out kills its worker, and the client is told
 the query was refused.
 """
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from . import sandbox
-from .core.errors import FilmgraphError, QueryRefused, QueryTimeout, Unavailable
+from ..core.errors import FilmgraphError, QueryRefused, QueryTimeout, Unavailable
 from .execute import Job, run_job
 from .results import Rendered
 
@@ -42,7 +42,7 @@ def _context(forked: bool = False) -> multiprocessing.context.BaseContext:
     global _CTX
     if _CTX is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pyoxigraph", "filmgraph.execute"])
+        ctx.set_forkserver_preload(["pyoxigraph", "filmgraph.sparql.execute"])
         os.register_at_fork(after_in_child=_disown_workers)
         _CTX = ctx
     return multiprocessing.get_context("fork") if forked else _CTX

@@ -25,8 +25,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from . import formats as F
-from .core.errors import ResultTooLarge
+from .. import formats as F
+from ..core.errors import ResultTooLarge
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"

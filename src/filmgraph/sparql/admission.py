@@ -41,10 +41,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from .core.errors import QueryTimeout, TooManyRequests, Unavailable
+from ..core.errors import QueryTimeout, TooManyRequests, Unavailable
 
 if TYPE_CHECKING:
-    from .core.settings import Settings
+    from ..core.settings import Settings
 
 T = TypeVar("T")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from . import formats as F
-from .core.namespaces import DCTERMS, RDF, RDFS, SD, VOID
+from .. import formats as F
+from ..core.namespaces import DCTERMS, RDF, RDFS, SD, VOID
 
 ENTAILMENT_SIMPLE = "http://www.w3.org/ns/entailment/Simple"
 

@@ -1,6 +1,6 @@
 """A kernel filter that takes the network away from a query worker process.
 
-The query scan (:mod:`filmgraph.querytext`) decides whether a query may call
+The query scan (:mod:`filmgraph.sparql.querytext`) decides whether a query may call
 SERVICE; this makes a wrong decision harmless. Before its first query a worker
 installs a seccomp filter (libseccomp, through its Python binding) under which
 any attempt to create a socket or connect one is fatal: the kernel kills the
