@@ -16,7 +16,7 @@ import pytest
 
 from filmgraph.core.errors import InvalidData
 from filmgraph.core.progress import Progress
-from filmgraph.rules import run_rules
+from filmgraph.truth.rules import run_rules
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import INCOMPLETE, EmbeddedStore, building_dir
 

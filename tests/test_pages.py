@@ -15,7 +15,7 @@ from filmgraph import formats as F
 from filmgraph.core import iris
 from filmgraph.core.namespaces import prefixes
 from filmgraph.sparql.query import QueryService
-from filmgraph.rules import run_rules
+from filmgraph.truth.rules import run_rules
 from filmgraph.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore

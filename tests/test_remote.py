@@ -306,7 +306,7 @@ def test_bindings_mean_the_same_as_embedded_substitutions(query: str, bindings: 
 
 
 def test_rules_find_the_same_problems_remotely(local_store: EmbeddedStore, remote_services: Services) -> None:
-    from filmgraph.rules import run_rules
+    from filmgraph.truth.rules import run_rules
 
     local, remote = run_rules(local_store), run_rules(remote_services.store)
     assert local.findings and local.findings == remote.findings
@@ -315,7 +315,7 @@ def test_rules_find_the_same_problems_remotely(local_store: EmbeddedStore, remot
 
 def test_the_remote_index_keeps_the_rules_findings_made_at_startup(local_store: EmbeddedStore, remote_services: Services) -> None:
     """Run once with the index, under its own limit: pages read them, as from a pre-built store's index."""
-    from filmgraph.rules import run_rules
+    from filmgraph.truth.rules import run_rules
 
     kept = remote_services.index.report()
     assert kept is not None and remote_services.index.has_findings
@@ -520,7 +520,7 @@ def test_a_rule_slower_than_its_limit_is_left_out_of_the_remote_report(settings:
     No page runs the rules afterwards: the report lists the rules that ran, with all their findings.
     """
     from filmgraph import services as services_module
-    from filmgraph.rules import run_rules
+    from filmgraph.truth.rules import run_rules
 
     monkeypatch.setattr(services_module, "RULE_QUERY_TIMEOUT", 1.0)  # the limit, shortened for the test
     proxy = _slow_proxy(oxigraph, "Year out of range", 3.0)  # the rule's own header comment travels with it

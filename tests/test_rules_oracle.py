@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from filmgraph.core.namespaces import RDF, ontology_ns
-from filmgraph.rules import run_rules
+from filmgraph.truth.rules import run_rules
 from filmgraph.core.settings import DEFAULT_BASE
 from filmgraph.store.embedded import EmbeddedStore
 

@@ -18,7 +18,7 @@ from filmgraph.core.errors import InvalidData
 from filmgraph.index import INDEX_FILE, SiteIndex, sort_key
 from filmgraph.reconcile.scaled import ScaledLabelIndex
 from filmgraph.reconcile.service import ReconcileService
-from filmgraph.rules import run_rules
+from filmgraph.truth.rules import run_rules
 from filmgraph.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import MARKER, EmbeddedStore

@@ -14,7 +14,7 @@ from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, XSD
 
 from filmgraph import formats as F
 from filmgraph.sparql.query import QueryService
-from filmgraph.rules import list_rules, run_rules
+from filmgraph.truth.rules import list_rules, run_rules
 from filmgraph.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore

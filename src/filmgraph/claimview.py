@@ -14,7 +14,7 @@ from pyoxigraph import NamedNode
 
 from .graphview import GraphView, Presenter, Value
 from .core.namespaces import SCHEMA
-from .rules import Finding
+from .truth.rules import Finding
 
 ASSESSMENT_WORDS = {
     "Supported": ("supported", "Supported"),

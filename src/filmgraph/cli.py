@@ -130,7 +130,7 @@ def _open(args: argparse.Namespace, progress: Progress | None = None):  # type: 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the consistency rules and print the report; with --fail-on-error, exit 1 on an impossible claim."""
     from . import formats as F
-    from .rules import run_rules
+    from .truth.rules import run_rules
 
     svc = _open(args)
     report = run_rules(svc.store)

@@ -24,7 +24,7 @@ from .core.namespaces import prefixes
 from .claimview import ASSESSMENT_WORDS
 from .page import STATUS_WORDS
 from .sparql.query import QueryService
-from .rules import Finding, Report
+from .truth.rules import Finding, Report
 
 
 @dataclass

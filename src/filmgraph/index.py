@@ -46,7 +46,7 @@ from .core.owned import remove_with
 from .reconcile.matching import plain_key
 
 if TYPE_CHECKING:
-    from .rules import Report
+    from .truth.rules import Report
     from .store import Store
     from .void import Statistics
 
@@ -234,7 +234,7 @@ class SiteIndex:
             return None
         from datetime import datetime
 
-        from .rules import Finding, Report, list_rules
+        from .truth.rules import Finding, Report, list_rules
 
         columns = "rule, label, severity, concerns, related, message"
         # (rule, severity): n, kept by the build (a GROUP BY over a million findings took every process a second)

@@ -28,7 +28,7 @@ from .reconcile.matching import loosen, plain_key
 from .store import Bindings, Store, Term
 
 if TYPE_CHECKING:
-    from .rules import Report
+    from .truth.rules import Report
 
 _T = TypeVar("_T")
 

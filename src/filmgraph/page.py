@@ -19,7 +19,7 @@ from .describe import Description, Resource, claims_graph, context_graph, descri
 from .graphview import GraphView, Presenter, Value
 from .core.namespaces import FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, prefixes
 from .sparql.query import QueryService
-from .rules import Finding
+from .truth.rules import Finding
 from .schemaorg import SchemaOrg
 
 STATUS_WORDS = {

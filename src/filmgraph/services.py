@@ -15,7 +15,7 @@ from .store import Store
 
 if TYPE_CHECKING:
     from .index import SiteIndex
-    from .rules import Report
+    from .truth.rules import Report
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Services:
             return kept
         from datetime import datetime, timezone
 
-        from .rules import Report, run_rules
+        from .truth.rules import Report, run_rules
 
         try:
             return run_rules(self.store)
@@ -132,7 +132,7 @@ def _rules(store: Store) -> Report:
     """
     from datetime import datetime, timezone
 
-    from .rules import Finding, Report, list_rules, run_rules
+    from .truth.rules import Finding, Report, list_rules, run_rules
     from .store.remote import RemoteStore
 
     limited = RemoteStore(getattr(store, "endpoint"), store.base_iri, timeout=RULE_QUERY_TIMEOUT)

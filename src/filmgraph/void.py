@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from . import formats as F
 from .core.namespaces import DCAT, DCTERMS, FOAF, PROV, RDF, VOID, XSD, ontology_ns, prefixes
 from .sparql.query import QueryService, prefixed_query
-from .rules import Report
+from .truth.rules import Report
 from .store import Bindings, Row, Store, Term
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"

@@ -24,7 +24,7 @@ from ..formats import jsonld
 from ..core.cache import Once
 from ..dump import DumpCache, data_modified, dataset_downloads
 from ..core.errors import NotFound
-from ..rules import Report, list_rules
+from ..truth.rules import Report, list_rules
 from ..void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
 from . import services
 from .documents import by_extension, located, requested

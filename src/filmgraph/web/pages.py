@@ -34,7 +34,7 @@ from ..formats.negotiate import choose
 from ..core.numbers import ascii_int, client_int
 from ..page import resource_page
 from ..sparql.query import QueryService
-from ..rules import Report
+from ..truth.rules import Report
 from ..schemaorg import script_json
 from ..void import FINDINGS_LISTED
 from . import services

@@ -2,7 +2,7 @@
 
 SPARQL cannot compare titles loosely, so this rule is Python over the store (one
 SELECT, ``queries/duplicate-candidates.rq``), registered beside the ``.rq`` rules
-with the same finding shape (see :mod:`filmgraph.rules`). Two records are a
+with the same finding shape (see :mod:`filmgraph.truth.rules`). Two records are a
 probable pair when
 
 - both are identified as the same real film; or
@@ -29,8 +29,8 @@ from importlib import resources
 
 from pyoxigraph import Literal
 
-from .core.namespaces import prefixes
-from .store.base import Store, Term
+from ..core.namespaces import prefixes
+from ..store.base import Store, Term
 
 MIN_SIMILARITY = 0.9
 """Title similarity (0 to 1, after normalising) from which two titles are the same title."""
@@ -55,7 +55,7 @@ def word_form(word: str) -> str:
 
 def title_key(text: str) -> str:
     """The key two titles are compared by: the reconciliation's loose key, auxiliaries and articles dropped, word forms folded."""
-    from .reconcile.matching import loose_key
+    from ..reconcile.matching import loose_key
 
     return " ".join(word_form(w) for w in loose_key(text).split() if w not in _AUXILIARIES)
 
@@ -82,7 +82,7 @@ def _int(term: Term | None) -> int | None:
 
 
 def _records(store: Store) -> dict[str, _Record]:
-    text = (resources.files(__package__) / "queries" / "duplicate-candidates.rq").read_text(encoding="utf-8")
+    text = (resources.files("filmgraph") / "queries" / "duplicate-candidates.rq").read_text(encoding="utf-8")
     query = "\n".join(f"PREFIX {p}: <{iri}>" for p, iri in prefixes(store.base_iri).items()) + "\n" + text
     records: dict[str, _Record] = {}
     for row in store.select(query):
@@ -117,7 +117,7 @@ class _Match:
 
 def _title_match(a: _Record, b: _Record) -> _Match | None:
     """The best match of one record's own title with a title the other is known by (its own, or its film's)."""
-    from .reconcile.matching import similarity
+    from ..reconcile.matching import similarity
 
     best: _Match | None = None
     for one, other in ((a, b), (b, a)):

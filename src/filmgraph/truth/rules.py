@@ -1,6 +1,6 @@
 """Consistency rules: SPARQL SELECTs over the graph that report impossible or suspicious data.
 
-Each rule is one file ``queries/rules/{name}.rq`` holding one SELECT, read with
+Each rule is one file ``truth/rules/{name}.rq`` holding one SELECT, read with
 importlib.resources when the rules are listed (never at import time). The file
 starts with a header of ``#`` lines::
 
@@ -14,7 +14,7 @@ fault, required), ``?related`` (what makes it so, optional) and ``?message``
 
 A few rules cannot be said in SPARQL (comparing titles loosely): they are Python
 functions over the same store (``_python_rules``; the duplicate rule,
-:mod:`filmgraph.duplicates`), listed and run beside the
+:mod:`filmgraph.truth.duplicates`), listed and run beside the
 ``.rq`` rules, and give rows of the same shape.
 
 Rule files declare no prefixes of their own for the names of
@@ -37,10 +37,10 @@ from importlib import resources
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from .core.errors import FilmgraphError, InvalidData, NotFound
-from .core.namespaces import DCTERMS, RDF, RDFS, XSD, ontology_ns, prefixes
-from .core.rqheader import read_header
-from .store.base import Store, Term
+from ..core.errors import FilmgraphError, InvalidData, NotFound
+from ..core.namespaces import DCTERMS, RDF, RDFS, XSD, ontology_ns, prefixes
+from ..core.rqheader import read_header
+from ..store.base import Store, Term
 
 Severity = typing.Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
@@ -248,8 +248,8 @@ def _python_rules() -> list[Rule]:
 
 
 def list_rules() -> list[Rule]:
-    """Return every rule shipped in ``queries/rules`` and every rule written in Python, sorted by name."""
-    folder = resources.files(__package__) / "queries" / "rules"
+    """Return every rule shipped in ``truth/rules`` and every rule written in Python, sorted by name."""
+    folder = resources.files(__package__) / "rules"
     found = [parse_rule(e.name[: -len(".rq")], e.read_text(encoding="utf-8")) for e in folder.iterdir() if e.name.endswith(".rq")]
     return sorted(found + _python_rules(), key=lambda r: r.name)
 
