@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph import index_build, search
+from filmgraph.store import index_build
+from filmgraph import search
 from filmgraph.core.errors import InvalidData
-from filmgraph.index import INDEX_FILE, SiteIndex, sort_key
+from filmgraph.store.index import INDEX_FILE, SiteIndex, sort_key
 from filmgraph.reconcile.scaled import ScaledLabelIndex
 from filmgraph.reconcile.service import ReconcileService
 from filmgraph.truth.rules import run_rules

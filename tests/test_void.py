@@ -260,7 +260,7 @@ def test_statistics_come_from_the_index_built_with_the_store(settings: Settings,
 
 def test_statistics_are_computed_once_per_app_when_the_index_has_none(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     """An index built by an older filmgraph has no statistics: the site computes them on first use, once."""
-    from filmgraph.index import SiteIndex
+    from filmgraph.store.index import SiteIndex
     from filmgraph.web import dataset as dataset_view
 
     calls = []

@@ -232,7 +232,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Load the validated dataset into a remote store (idempotent: replaces its default graph)."""
-    from .load import load
+    from .store.load import load
 
     settings = _settings(args, files=True)
     into = args.into or settings.store_url

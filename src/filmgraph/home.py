@@ -1,7 +1,7 @@
 """The home page's model: what the dataset is, how honest it is (computed from the data), the films, the timeline.
 
 Every number on the home page is counted from the data (kept by the site index
-when the store was built, :mod:`filmgraph.index`) or from the consistency
+when the store was built, :mod:`filmgraph.store.index`) or from the consistency
 rules' report; nothing is typed in. Whatever the size of the data, the page
 reads the first ``HOME_RECORDS`` records of the list (named queries with the
 record bound) and draws at most ``TIMELINE_FILMS`` real films and
@@ -18,7 +18,7 @@ from pyoxigraph import Literal, NamedNode
 
 from . import search, timeline
 from .graphview import Value, bcp47, format_date
-from .index import SiteIndex
+from .store.index import SiteIndex
 from .core.iris import local_path
 from .core.namespaces import prefixes
 from .claimview import ASSESSMENT_WORDS

@@ -1,4 +1,4 @@
-"""Listings, label search and candidate lookup over the site index (:mod:`filmgraph.index`). No Flask here.
+"""Listings, label search and candidate lookup over the site index (:mod:`filmgraph.store.index`). No Flask here.
 
 Every answer is a few B-tree or FTS5 lookups, whatever the size of the graph:
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .core import iris
 from .core.errors import BadRequest
-from .index import COLLECTIONS, DISPLAY_SOURCES, SiteIndex, chunks
+from .store.index import COLLECTIONS, DISPLAY_SOURCES, SiteIndex, chunks
 from .reconcile.matching import loosen, plain_key
 
 PAGE_SIZE = 50

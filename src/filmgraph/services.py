@@ -14,7 +14,7 @@ from .core.settings import Settings
 from .store import Store
 
 if TYPE_CHECKING:
-    from .index import SiteIndex
+    from .store.index import SiteIndex
     from .truth.rules import Report
 
 
@@ -61,7 +61,7 @@ class Services:
                 if self._index is None:
                     own = getattr(self.store, "index", None)
                     if own is None:
-                        from .index import SiteIndex
+                        from .store.index import SiteIndex
 
                         started = time.monotonic()
                         indexing = _indexing(self.store)  # its COUNT, too, may take longer than a client's limit

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..core import iris
 from .. import search as site_search
-from ..index import SiteIndex
+from ..store.index import SiteIndex
 from ..store import Store
 from .index import Entry, describe, local_id, read_some
 from .matching import Candidate, LabelIndex, Query, split_year

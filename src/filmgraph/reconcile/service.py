@@ -19,7 +19,7 @@ from ..core.cache import Once
 from ..core.errors import BadRequest, PayloadTooLarge
 from ..core.namespaces import ontology_ns
 from ..core.numbers import ascii_int
-from ..index import SiteIndex
+from ..store.index import SiteIndex
 from ..store import Store
 from .index import Entry, read_entries
 from .matching import Candidate, LabelIndex, Query, plain_key

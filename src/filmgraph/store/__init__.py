@@ -1,4 +1,12 @@
-"""The read-only dataset behind every service."""
+"""store: the read-only dataset behind every service, and the site index built with it (no pages, no Flask).
+
+- ``base``: the store interface (``Store``, ``Term``, ``Row``, ``Bindings``, ``DatasetSpec``).
+- ``embedded`` (``EmbeddedStore``: Oxigraph in process, in memory or on disk, built and validated from the
+  files by ``loader``) and ``remote`` (``RemoteStore``: any SPARQL 1.1 endpoint); ``load`` puts the files
+  into either (``filmgraph load``).
+- ``index`` (``SiteIndex``, read by every process) and ``index_build`` (``build_index``): what pages need
+  fast at any size, built once with the store.
+"""
 
 from __future__ import annotations
 

@@ -20,8 +20,8 @@ import pyoxigraph as ox
 from ..core.errors import FilmgraphError, InvalidData
 from ..core.owned import remove_with
 from ..core.progress import Progress
-from ..index import INDEX_FILE, SiteIndex
-from ..index_build import build_index
+from .index import INDEX_FILE, SiteIndex
+from .index_build import build_index
 from ..core.settings import DEFAULT_BASE, Settings
 from .base import Bindings, Row
 from .bind import bind

@@ -1,4 +1,4 @@
-"""Building the site index (:mod:`filmgraph.index`) from a store: one pass per property, into a new SQLite file.
+"""Building the site index (:mod:`filmgraph.store.index`) from a store: one pass per property, into a new SQLite file.
 
 An embedded store is streamed straight from pyoxigraph; a remote one is read
 with one query per property checked against a ``COUNT``, or in ordered pages
@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
-from .core import iris
-from .core.errors import FilmgraphError, InvalidData, Unavailable
+from ..core import iris
+from ..core.errors import FilmgraphError, InvalidData, Unavailable
 from .index import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
-from .core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
-from .core.progress import Phase, Progress
-from .sparql.query import prefixed_query
-from .reconcile.matching import loosen, plain_key
-from .store import Bindings, Store, Term
+from ..core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
+from ..core.progress import Phase, Progress
+from ..sparql.query import prefixed_query
+from ..reconcile.matching import loosen, plain_key
+from .base import Bindings, Store, Term
 
 if TYPE_CHECKING:
-    from .truth.rules import Report
+    from ..truth.rules import Report
 
 _T = TypeVar("_T")
 
@@ -409,7 +409,7 @@ def _add_identified_labels(store: Store, fg: str, resources: dict[str, _Resource
 
 def _statistics(store: Store) -> str:
     """The dataset description's statistics as JSON; empty when the store cannot give them (then a site computes them on first use)."""
-    from .void import statistics_of  # the description's module reads the index's counts too
+    from ..void import statistics_of  # the description's module reads the index's counts too
 
     try:
         return statistics_of(store).to_json()

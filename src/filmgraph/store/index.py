@@ -20,7 +20,7 @@ differs from the marker's is refused. The file is read-only once built and
 opened with ``mode=ro`` by every process and thread (one connection each).
 A remote store has no directory: its index is built from it at startup, with
 paged queries, into a temporary file (see docs/deploy.md). Building is
-:mod:`filmgraph.index_build`; this module reads.
+:mod:`filmgraph.store.index_build`; this module reads.
 """
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .core.errors import InvalidData
-from .core.owned import remove_with
-from .reconcile.matching import plain_key
+from ..core.errors import InvalidData
+from ..core.owned import remove_with
+from ..reconcile.matching import plain_key
 
 if TYPE_CHECKING:
-    from .truth.rules import Report
-    from .store import Store
-    from .void import Statistics
+    from ..truth.rules import Report
+    from .base import Store
+    from ..void import Statistics
 
 COMMON_WORD = 10_000
 """Labels a word may be in and still find reconciliation candidates by itself (ranking all the labels that hold
@@ -220,7 +220,7 @@ class SiteIndex:
         text = self.meta.get("statistics")
         if not text:
             return None
-        from .void import Statistics
+        from ..void import Statistics
 
         return Statistics.from_json(text)
 
@@ -234,7 +234,7 @@ class SiteIndex:
             return None
         from datetime import datetime
 
-        from .truth.rules import Finding, Report, list_rules
+        from ..truth.rules import Finding, Report, list_rules
 
         columns = "rule, label, severity, concerns, related, message"
         # (rule, severity): n, kept by the build (a GROUP BY over a million findings took every process a second)

@@ -31,12 +31,12 @@ import pyoxigraph as ox
 from SPARQLWrapper import POST, POSTDIRECTLY, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from . import formats as F
-from .core.errors import FilmgraphError, Unavailable
-from .core.progress import Phase, Progress
-from .core.settings import Settings
-from .store.embedded import EmbeddedStore
-from .store.remote import AGENT, RemoteStore, remote_message
+from .. import formats as F
+from ..core.errors import FilmgraphError, Unavailable
+from ..core.progress import Phase, Progress
+from ..core.settings import Settings
+from .embedded import EmbeddedStore
+from .remote import AGENT, RemoteStore, remote_message
 
 BATCH = 10_000
 SPOOL_BYTES = 16 * 1024 * 1024
