@@ -29,7 +29,7 @@ from filmgraph.reconcile.extend import values
 from filmgraph.reconcile.index import Entry, Value
 from filmgraph.reconcile.matching import split_year
 from filmgraph.reconcile.schema import PROPERTY_BY_ID
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app

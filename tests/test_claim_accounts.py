@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph.claimview import home_page
+from filmgraph.site.claimview import home_page
 from filmgraph.core.namespaces import prefixes
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings, _default_data
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from filmgraph import describe, timeline
+from filmgraph.site import describe, timeline
 from filmgraph.core import iris
 from filmgraph.core.errors import Gone, NotFound
-from filmgraph.graphview import GraphView, format_date
+from filmgraph.site.graphview import GraphView, format_date
 from filmgraph.core.namespaces import prefixes
-from filmgraph.schemaorg import SchemaOrg, script_json
-from filmgraph.services import Services
+from filmgraph.site.schemaorg import SchemaOrg, script_json
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 

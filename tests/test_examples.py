@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from filmgraph.examples import Example, examples_fingerprint, list_examples, parse_example
+from filmgraph.site.examples import Example, examples_fingerprint, list_examples, parse_example
 from filmgraph.truth.rules import run_rules
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from filmgraph.sparql.query import QueryService
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app

@@ -34,9 +34,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from filmgraph.examples import list_examples
+from filmgraph.site.examples import list_examples
 from filmgraph.core.iris import KINDS
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import DEFAULT_BASE, Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app

@@ -23,7 +23,7 @@ from filmgraph import formats as F
 from filmgraph.formats import jsonld, jsonld_context
 from filmgraph.formats.langtag import canonical, recase_serialized
 from filmgraph.core.namespaces import RDF
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 
 BASE = "https://w3id.org/filmgraph/"
 
@@ -216,7 +216,7 @@ def test_the_context_has_a_term_for_every_property_and_class_of_the_data(service
 
 
 def test_a_large_store_is_surveyed_by_a_sample_that_gives_every_property_a_term(client, services: Services) -> None:  # type: ignore[no-untyped-def]
-    from filmgraph.void import compute_statistics
+    from filmgraph.site.void import compute_statistics
 
     stats = compute_statistics(services.query, services.store.base_iri)
     whole = jsonld.site_context(services.store)

@@ -20,7 +20,7 @@ from filmgraph.cli import main
 from filmgraph.core.errors import BadRequest, Unavailable
 from filmgraph.reconcile.index import read_entries
 from filmgraph.reconcile.linking import REVIEW_FORMAT, SparqlClient, accept, discover
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 

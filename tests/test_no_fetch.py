@@ -180,7 +180,7 @@ def test_filmgraph_never_hands_outside_rdf_to_rdflib_or_sparqlwrappers_converter
 
 
 def test_an_allow_listed_service_that_redirects_is_not_followed(tmp_path: Path, listener: Loopback) -> None:
-    from filmgraph.services import Services
+    from filmgraph.site.services import Services
     from filmgraph.web import create_app
 
     for redirector in _remote(lambda hit: Answer(302, {"Location": f"{listener.url}/sparql"}, b"")):

@@ -16,7 +16,7 @@ from filmgraph.core import iris
 from filmgraph.core.namespaces import prefixes
 from filmgraph.sparql.query import QueryService
 from filmgraph.truth.rules import run_rules
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app

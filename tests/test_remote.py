@@ -26,7 +26,7 @@ from filmgraph.core.errors import BadQuery, FilmgraphError, QueryTimeout, Unavai
 from filmgraph.sparql.execute import Job
 from filmgraph.sparql.query import named_query
 from filmgraph.sparql.querytext import shape
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
@@ -325,7 +325,7 @@ def test_the_remote_index_keeps_the_rules_findings_made_at_startup(local_store: 
 
 def test_dump_stream_is_isomorphic_and_pages_give_the_same_graph(local_store: EmbeddedStore, remote_services: Services) -> None:
     from filmgraph import formats as F
-    from filmgraph.dump import write_dump
+    from filmgraph.site.dump import write_dump
 
     remote = remote_services.store
     dumped = b"".join(write_dump(remote, F.TURTLE))
@@ -411,7 +411,7 @@ def test_ontology_is_isomorphic_remotely(live_server, remote_server) -> None:  #
 @pytest.mark.skipif(not _has("filmgraph.web.dumps"), reason="dumps are not built yet")
 def test_turtle_dump_is_isomorphic_remotely(live_server, remote_server) -> None:  # type: ignore[no-untyped-def]
     from filmgraph import formats as F
-    from filmgraph.dump import dataset_downloads
+    from filmgraph.site.dump import dataset_downloads
 
     name = next(d.filename for d in dataset_downloads() if d.format is F.TURTLE and not d.filename.endswith(".gz"))
     local, remote = _get(live_server, f"/dumps/{name}", "*/*"), _get(remote_server, f"/dumps/{name}", "*/*")
@@ -519,7 +519,7 @@ def test_a_rule_slower_than_its_limit_is_left_out_of_the_remote_report(settings:
 
     No page runs the rules afterwards: the report lists the rules that ran, with all their findings.
     """
-    from filmgraph import services as services_module
+    from filmgraph.site import services as services_module
     from filmgraph.truth.rules import run_rules
 
     monkeypatch.setattr(services_module, "RULE_QUERY_TIMEOUT", 1.0)  # the limit, shortened for the test

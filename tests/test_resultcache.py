@@ -8,7 +8,7 @@ from filmgraph import formats as F
 from filmgraph.sparql.execute import Job
 from filmgraph.sparql.resultcache import ResultCache, entry_size
 from filmgraph.sparql.results import Rendered
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app

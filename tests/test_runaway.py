@@ -24,7 +24,7 @@ import psutil
 import pytest
 import requests
 
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app

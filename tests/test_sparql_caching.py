@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 from filmgraph.core.settings import Settings
 from filmgraph.store import DatasetSpec
 from filmgraph.store.embedded import EmbeddedStore

@@ -35,7 +35,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from filmgraph.examples import list_examples
+from filmgraph.site.examples import list_examples
 from filmgraph.core.settings import DEFAULT_BASE, Settings
 
 from .loopback import Loopback, free_port, port_is_open, session_from

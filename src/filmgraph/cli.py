@@ -118,7 +118,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace, progress: Progress | None = None):  # type: ignore[no-untyped-def]
-    from .services import Services
+    from .site.services import Services
     from .store.embedded import EmbeddedStore
 
     settings = _settings(args)
@@ -150,7 +150,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace, progress: Progress) -> int:
     from . import formats as F
-    from .dump import write_dump
+    from .site.dump import write_dump
 
     svc = _open(args, progress)
     if args.mixnmatch:

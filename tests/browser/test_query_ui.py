@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Locator, Page, expect
 
-from filmgraph.examples import list_examples
+from filmgraph.site.examples import list_examples
 from filmgraph.core.namespaces import prefixes
 
 RECORD_TITLES = """

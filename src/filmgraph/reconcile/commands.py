@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import formats as F
 from ..core.errors import BadRequest
 from ..core.progress import Progress
-from ..services import Services
+from ..site.services import Services
 from .index import read_entries
 from .linking import SparqlClient, accept, discover
 from .wikidata import accepted_edits, csv_text, skipped, v1

@@ -31,7 +31,7 @@ from .. import formats as F
 from ..core.errors import BadRequest
 from ..core.namespaces import WD
 from ..sparql.query import QueryService
-from ..void import LICENSE, PUBLISHER_NAME
+from ..site.void import LICENSE, PUBLISHER_NAME
 from .mixnmatch import FILENAME as MIXNMATCH_FILE
 from .linking import REVIEW_FORMAT
 

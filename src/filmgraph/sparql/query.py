@@ -76,7 +76,7 @@ class QueryService:
         self.memory: ox.Store | None = None
         """The store loaded into Oxigraph's in-memory engine for client queries (see :meth:`load_engine`)."""
         self.children_of: Callable[[str], list[str]] | None = None
-        """The site index's hash children of an IRI (set by :class:`~filmgraph.services.Services`)."""
+        """The site index's hash children of an IRI (set by :class:`~filmgraph.site.services.Services`)."""
         # A remote store may be reloaded behind our back, so only the embedded one is cached.
         self.cache = ResultCache(settings.result_cache_mb * 2**20) if settings.result_cache_mb > 0 and not settings.store_url else None
         self.admission = admission_for(settings)

@@ -48,7 +48,7 @@ from ..reconcile.matching import plain_key
 if TYPE_CHECKING:
     from ..truth.rules import Report
     from .base import Store
-    from ..void import Statistics
+    from ..site.void import Statistics
 
 COMMON_WORD = 10_000
 """Labels a word may be in and still find reconciliation candidates by itself (ranking all the labels that hold
@@ -220,7 +220,7 @@ class SiteIndex:
         text = self.meta.get("statistics")
         if not text:
             return None
-        from ..void import Statistics
+        from ..site.void import Statistics
 
         return Statistics.from_json(text)
 

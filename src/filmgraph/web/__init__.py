@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from ..services import Services
+from ..site.services import Services
 from ..core.settings import Settings
 
 

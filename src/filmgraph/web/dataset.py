@@ -22,10 +22,10 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from .. import formats as F
 from ..formats import jsonld
 from ..core.cache import Once
-from ..dump import DumpCache, data_modified, dataset_downloads
+from ..site.dump import DumpCache, data_modified, dataset_downloads
 from ..core.errors import NotFound
 from ..truth.rules import Report, list_rules
-from ..void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
+from ..site.void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
 from . import services
 from .documents import by_extension, located, requested
 

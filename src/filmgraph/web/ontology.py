@@ -19,7 +19,7 @@ from .. import formats as F
 from ..core.cache import Once
 from ..core.errors import NotFound
 from ..core.namespaces import OWL
-from ..ontology_docs import OntologyDoc, build_doc, load_ontology
+from ..site.ontology_docs import OntologyDoc, build_doc, load_ontology
 from . import services
 from .documents import by_extension, located, requested
 

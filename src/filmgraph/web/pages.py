@@ -24,7 +24,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from pyoxigraph import NamedNode, Triple
 
-from .. import describe, formats as F, home as home_model, listing
+from ..site import describe, home as home_model, listing
+from .. import formats as F
 from ..formats import jsonld
 from ..core import iris
 from ..core.cache import Once
@@ -32,11 +33,11 @@ from ..core.errors import NotFound
 from ..core.namespaces import RDF, ontology_ns
 from ..formats.negotiate import choose
 from ..core.numbers import ascii_int, client_int
-from ..page import resource_page
+from ..site.page import resource_page
 from ..sparql.query import QueryService
 from ..truth.rules import Report
-from ..schemaorg import script_json
-from ..void import FINDINGS_LISTED
+from ..site.schemaorg import script_json
+from ..site.void import FINDINGS_LISTED
 from . import services
 
 bp = Blueprint("pages", __name__)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request, url_for
 
-from ..examples import examples_fingerprint, list_examples
+from ..site.examples import examples_fingerprint, list_examples
 from ..core.namespaces import prefixes
 from . import services
 

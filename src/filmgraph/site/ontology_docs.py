@@ -18,8 +18,8 @@ import rdflib
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
-from .core.namespaces import DCTERMS, FOAF, ontology_ns, prefixes
-from .store.loader import read_triples, rebase
+from ..core.namespaces import DCTERMS, FOAF, ontology_ns, prefixes
+from ..store.loader import read_triples, rebase
 
 VANN = "http://purl.org/vocab/vann/"
 _EXTRA_PREFIXES = {"vann": VANN, "sh": "http://www.w3.org/ns/shacl#"}

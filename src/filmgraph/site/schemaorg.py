@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from .graphview import GraphView
-from .core.namespaces import FOAF, PROV, SCHEMA, SKOS, prefixes
+from ..core.namespaces import FOAF, PROV, SCHEMA, SKOS, prefixes
 from .void import PUBLISHER_NAME, dataset_iri
 
 RATINGS = {"Contradicted": 1, "Unverified": 2, "Supported": 3}

@@ -18,13 +18,13 @@ from pyoxigraph import Literal, NamedNode
 
 from . import search, timeline
 from .graphview import Value, bcp47, format_date
-from .store.index import SiteIndex
-from .core.iris import local_path
-from .core.namespaces import prefixes
+from ..store.index import SiteIndex
+from ..core.iris import local_path
+from ..core.namespaces import prefixes
 from .claimview import ASSESSMENT_WORDS
 from .page import STATUS_WORDS
-from .sparql.query import QueryService
-from .truth.rules import Finding, Report
+from ..sparql.query import QueryService
+from ..truth.rules import Finding, Report
 
 
 @dataclass

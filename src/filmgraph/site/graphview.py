@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
-from .core import iris
-from .core.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD, prefixes
+from ..core import iris
+from ..core.namespaces import DCTERMS, RDF, RDFS, SCHEMA, SKOS, XSD, prefixes
 
 Term = NamedNode | BlankNode | Literal
 

@@ -18,11 +18,11 @@ from datetime import datetime, timezone
 
 import pyoxigraph as ox
 
-from . import formats as F
-from .core.namespaces import DCAT, DCTERMS, FOAF, PROV, RDF, VOID, XSD, ontology_ns, prefixes
-from .sparql.query import QueryService, prefixed_query
-from .truth.rules import Report
-from .store import Bindings, Row, Store, Term
+from .. import formats as F
+from ..core.namespaces import DCAT, DCTERMS, FOAF, PROV, RDF, VOID, XSD, ontology_ns, prefixes
+from ..sparql.query import QueryService, prefixed_query
+from ..truth.rules import Report
+from ..store import Bindings, Row, Store, Term
 
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 TITLE = "Soviet space films (filmgraph)"

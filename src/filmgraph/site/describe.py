@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from .core import iris
-from .core.errors import Gone, NotFound
-from .core.namespaces import RDF, RDFS, SCHEMA, SKOS
-from .sparql.query import QueryService
-from .store import Row
+from ..core import iris
+from ..core.errors import Gone, NotFound
+from ..core.namespaces import RDF, RDFS, SCHEMA, SKOS
+from ..sparql.query import QueryService
+from ..store import Row
 
 INBOUND_LIMIT = 500
 """Most inbound links a page lists for its resource and for each hash child (the page says when there are more);

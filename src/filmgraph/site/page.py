@@ -1,6 +1,6 @@
 """The model of a resource page: what a reader sees about a record, a film, a claim or any other resource.
 
-Built from a :class:`filmgraph.describe.Description` and a few extra graphs
+Built from a :class:`filmgraph.site.describe.Description` and a few extra graphs
 (the claims, the identified film) into plain dataclasses that templates render.
 Wording for the identification and assessment values lives here; the data and
 the ontology decide which applies. No Flask here.
@@ -17,9 +17,9 @@ from .claimview import ClaimReader, ClaimView, FindingView
 
 from .describe import Description, Resource, claims_graph, context_graph, describe
 from .graphview import GraphView, Presenter, Value
-from .core.namespaces import FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, prefixes
-from .sparql.query import QueryService
-from .truth.rules import Finding
+from ..core.namespaces import FOAF, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, prefixes
+from ..sparql.query import QueryService
+from ..truth.rules import Finding
 from .schemaorg import SchemaOrg
 
 STATUS_WORDS = {

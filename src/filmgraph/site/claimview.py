@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pyoxigraph import NamedNode
 
 from .graphview import GraphView, Presenter, Value
-from .core.namespaces import SCHEMA
-from .truth.rules import Finding
+from ..core.namespaces import SCHEMA
+from ..truth.rules import Finding
 
 ASSESSMENT_WORDS = {
     "Supported": ("supported", "Supported"),

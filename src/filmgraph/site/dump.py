@@ -36,13 +36,13 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from . import formats as F
-from .formats import jsonld
-from .core.cache import Once
-from .formats.langtag import recase_serialized
-from .core.errors import NotFound
-from .core.progress import Phase, Progress
-from .store import Store
+from .. import formats as F
+from ..formats import jsonld
+from ..core.cache import Once
+from ..formats.langtag import recase_serialized
+from ..core.errors import NotFound
+from ..core.progress import Phase, Progress
+from ..store import Store
 
 if TYPE_CHECKING:
     from .services import Services
@@ -286,7 +286,7 @@ def data_modified(services: Services) -> datetime:
         return now
     if settings.store_path:
         try:
-            from .store.embedded import MARKER
+            from ..store.embedded import MARKER
 
             built = json.loads((Path(settings.store_path) / MARKER).read_text())["built"]
             return datetime.strptime(built, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)

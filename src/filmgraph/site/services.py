@@ -8,14 +8,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .core.errors import FilmgraphError, Unavailable
-from .sparql.query import QueryService
-from .core.settings import Settings
-from .store import Store
+from ..core.errors import FilmgraphError, Unavailable
+from ..sparql.query import QueryService
+from ..core.settings import Settings
+from ..store import Store
 
 if TYPE_CHECKING:
-    from .store.index import SiteIndex
-    from .truth.rules import Report
+    from ..store.index import SiteIndex
+    from ..truth.rules import Report
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Services:
                 if self._index is None:
                     own = getattr(self.store, "index", None)
                     if own is None:
-                        from .store.index import SiteIndex
+                        from ..store.index import SiteIndex
 
                         started = time.monotonic()
                         indexing = _indexing(self.store)  # its COUNT, too, may take longer than a client's limit
@@ -80,7 +80,7 @@ class Services:
             return kept
         from datetime import datetime, timezone
 
-        from .truth.rules import Report, run_rules
+        from ..truth.rules import Report, run_rules
 
         try:
             return run_rules(self.store)
@@ -115,7 +115,7 @@ def _indexing(store: Store) -> Store:
     endpoint = getattr(store, "endpoint", None)
     if endpoint is None:
         return store
-    from .store.remote import RemoteStore
+    from ..store.remote import RemoteStore
 
     return RemoteStore(endpoint, store.base_iri, timeout=max(INDEX_QUERY_TIMEOUT, getattr(store, "timeout", 0.0)))
 
@@ -132,8 +132,8 @@ def _rules(store: Store) -> Report:
     """
     from datetime import datetime, timezone
 
-    from .truth.rules import Finding, Report, list_rules, run_rules
-    from .store.remote import RemoteStore
+    from ..truth.rules import Finding, Report, list_rules, run_rules
+    from ..store.remote import RemoteStore
 
     limited = RemoteStore(getattr(store, "endpoint"), store.base_iri, timeout=RULE_QUERY_TIMEOUT)
     ran, findings = [], set()
@@ -151,10 +151,10 @@ def _rules(store: Store) -> Report:
 
 def _open(settings: Settings) -> Store:
     if settings.store_url:
-        from .store.remote import RemoteStore
+        from ..store.remote import RemoteStore
 
         return RemoteStore(settings.store_url, settings.base_iri, timeout=settings.query_timeout)
-    from .store.embedded import EmbeddedStore
+    from ..store.embedded import EmbeddedStore
 
     if settings.store_path:
         from pathlib import Path

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .core import iris
-from .core.errors import BadRequest
-from .store.index import COLLECTIONS, DISPLAY_SOURCES, SiteIndex, chunks
-from .reconcile.matching import loosen, plain_key
+from ..core import iris
+from ..core.errors import BadRequest
+from ..store.index import COLLECTIONS, DISPLAY_SOURCES, SiteIndex, chunks
+from ..reconcile.matching import loosen, plain_key
 
 PAGE_SIZE = 50
 """Items on one listing page."""

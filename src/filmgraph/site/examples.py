@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-from .core.namespaces import prefixes
-from .core.rqheader import read_header
+from ..core.namespaces import prefixes
+from ..core.rqheader import read_header
 
 
 
@@ -54,7 +54,7 @@ def parse_example(name: str, text: str) -> Example:
 
 def list_examples() -> list[Example]:
     """Return the example queries shipped in ``queries/examples``, in file-name order."""
-    folder = resources.files(__package__) / "queries" / "examples"
+    folder = resources.files("filmgraph") / "queries" / "examples"
     found = [parse_example(e.name[: -len(".rq")], e.read_text(encoding="utf-8")) for e in folder.iterdir() if e.name.endswith(".rq")]
     return sorted(found, key=lambda e: e.name)
 

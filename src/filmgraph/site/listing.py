@@ -2,7 +2,7 @@
 
 A collection lists the things of a kind's types whose IRIs are of that kind
 (``{base}film/...``), sorted by label, 50 to a page, read from the site index
-(:mod:`filmgraph.store.index`, :mod:`filmgraph.search`): page ``after=x`` starts
+(:mod:`filmgraph.store.index`, :mod:`filmgraph.site.search`): page ``after=x`` starts
 after the member whose id is ``x`` (keyset pagination, as fast at the last page
 as at the first). A page can be limited to one year (``year=1960``) or one of
 the kind's types (``type=fg:Film``). In RDF a page is the collection's own
@@ -19,13 +19,13 @@ from urllib.parse import urlencode
 
 from pyoxigraph import NamedNode, Triple
 
-from .core import iris
+from ..core import iris
 from . import search
 from .describe import document_graph, sorted_triples
 from .graphview import GraphView, Value
-from .store.index import COLLECTIONS, SiteIndex
-from .core.namespaces import SKOS
-from .sparql.query import QueryService
+from ..store.index import COLLECTIONS, SiteIndex
+from ..core.namespaces import SKOS
+from ..sparql.query import QueryService
 
 __all__ = ["COLLECTIONS", "TITLES", "Listing", "ListItem", "listing", "listing_graph", "listing_json", "search_json", "suggestions"]
 
