@@ -24,7 +24,7 @@ import requests
 
 from filmgraph.core import settings as S
 from filmgraph.cli import main
-from filmgraph.server import _Gunicorn
+from filmgraph.web.server import _Gunicorn
 from filmgraph.core.settings import Settings
 
 from .loopback import free_port, port_is_open

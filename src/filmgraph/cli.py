@@ -258,7 +258,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the site on gunicorn (not Flask's development server)."""
-    from .server import serve
+    from .web.server import serve
 
     serve(_settings(args))
     return 0

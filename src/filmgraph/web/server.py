@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from gunicorn.app.base import BaseApplication
 
-from .core.settings import Settings
+from ..core.settings import Settings
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -51,7 +51,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         self.cfg.set("control_socket_disable", True)
 
     def load(self) -> object:
-        from .web import create_app
+        from . import create_app
 
         app = create_app(self.settings)
         self.site = app
@@ -87,11 +87,11 @@ def _serve_granian(settings: Settings) -> None:
     from granian.http import HTTP1Settings
     from granian.server import Server
 
-    from .web import create_app
-    from .web.asgi import BufferedWSGI
+    from . import create_app
+    from .asgi import BufferedWSGI
 
     app = create_app(settings)
-    from .sparql.admission import parse_networks
+    from ..sparql.admission import parse_networks
 
     front = BufferedWSGI(app, settings.threads, settings.max_body, settings.body_timeout, settings.max_client_requests, parse_networks(settings.trusted_proxies),
                          front_cache_bytes=settings.result_cache_mb * 2**20 // 4)
