@@ -6,7 +6,7 @@ import pyoxigraph as ox
 import pytest
 
 from filmgraph.core.errors import FilmgraphError
-from filmgraph.store.bind import bind, sparql_term, where_group_start
+from filmgraph.sparql.bind import bind, sparql_term, where_group_start
 
 FILM = "https://w3id.org/filmgraph/film/silent-star-1960"
 

@@ -15,7 +15,7 @@ from filmgraph.core.errors import InvalidData, NotFound
 from filmgraph.core.namespaces import RDF, ontology_ns
 from filmgraph.truth.rules import Finding, Report, list_rules, parse_rule, run_rules
 from filmgraph.core.settings import DEFAULT_BASE
-from filmgraph.store.base import Bindings, Row
+from filmgraph.core.dataset import Bindings, Row
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.loader import read_all
 

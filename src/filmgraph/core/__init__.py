@@ -4,6 +4,8 @@
 - ``errors``: one error root with an HTTP status (``FilmgraphError``, ``NotFound``, ``BadQuery``, ...).
 - ``namespaces``: prefixes and namespaces of the data and the ontology.
 - ``iris``: the one URL builder (canonical IRIs <-> the site's local paths).
+- ``dataset``: the store interface every wing speaks (``Store``, ``Term``, ``Row``, ``Bindings``, ``DatasetSpec``);
+  its backends are in ``store/``.
 - small helpers: ``progress`` (long commands' progress), ``cache`` (``Once``), ``memo``, ``owned``
   (temporary files removed with their owner), ``numbers`` (client integers), ``rqheader`` (``.rq`` headers),
   ``exports`` (a wing's public names, imported on first use).

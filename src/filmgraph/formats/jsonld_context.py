@@ -369,7 +369,7 @@ def sampled_survey(store: Store, stats: Statistics) -> Survey:
     """A survey of a large store from its statistics (every property and class) and a sample of each class's
     members (``jsonld-sample-members.rq``): what a property's values are is read from the sample."""
     from ..sparql.query import prefixed_query
-    from ..store.bind import bind_each
+    from ..sparql.bind import bind_each
 
     base = store.base_iri
     members_query = prefixed_query("jsonld-sample-members", base)

@@ -2,7 +2,8 @@
 
 - ``query``: ``QueryService`` (client queries: limits, negotiation, workers, the result cache; the site's
   named queries, ``named_query`` / ``prefixed_query`` over ``filmgraph/queries/*.rq``), ``refuse_update``.
-- ``querytext``: the query scan, a reading that agrees with the engine's grammar (``shape``, ``check_services``).
+- ``querytext``: the query scan, a reading that agrees with the engine's grammar (``shape``, ``check_services``);
+  ``bind``: values bound into query text as a ``VALUES`` block, never pasted.
 - ``execute`` (``Job``, ``run_job``) and ``results`` (``Rendered``, the result writers under the row and byte caps).
 - ``workers`` and ``sandbox``: query worker processes, denied the network; ``admission``: fair shares and the queue.
 - ``resultcache``: answers kept per data version; ``service_description``: the endpoint's SD graph.

@@ -27,8 +27,8 @@ from .querytext import QueryShape, check_services, shape
 from .resultcache import ResultCache
 from .results import Rendered
 from ..core.settings import Settings
-from ..store import Bindings, DatasetSpec, Row, Store, Term
-from ..store.bind import bind_each
+from ..core.dataset import Bindings, DatasetSpec, Row, Store, Term
+from .bind import bind_each
 
 
 BYTES_PER_TRIPLE = 400

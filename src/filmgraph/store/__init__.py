@@ -1,6 +1,6 @@
 """store: the read-only dataset behind every service, and the site index built with it (no pages, no Flask).
 
-- ``base``: the store interface (``Store``, ``Term``, ``Row``, ``Bindings``, ``DatasetSpec``).
+- the store interface, ``core.dataset`` (``Store``, ``Term``, ``Row``, ``Bindings``, ``DatasetSpec``), re-exported here.
 - ``embedded`` (``EmbeddedStore``: Oxigraph in process, in memory or on disk, built and validated from the
   files by ``loader``) and ``remote`` (``RemoteStore``: any SPARQL 1.1 endpoint); ``load`` puts the files
   into either (``filmgraph load``).
@@ -10,6 +10,6 @@
 
 from __future__ import annotations
 
-from .base import Bindings, DatasetSpec, Row, Store, Term
+from ..core.dataset import Bindings, DatasetSpec, Row, Store, Term
 
 __all__ = ["Bindings", "DatasetSpec", "Row", "Store", "Term"]

@@ -23,8 +23,8 @@ from ..core.progress import Progress
 from .index import INDEX_FILE, SiteIndex
 from .index_build import build_index
 from ..core.settings import DEFAULT_BASE, Settings
-from .base import Bindings, Row
-from .bind import bind
+from ..core.dataset import Bindings, Row
+from ..sparql.bind import bind
 from .loader import bulk_load_file, read_all, rebase, validate
 
 if TYPE_CHECKING:

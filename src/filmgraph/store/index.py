@@ -47,7 +47,7 @@ from ..reconcile.matching import plain_key
 
 if TYPE_CHECKING:
     from ..truth.rules import Report
-    from .base import Store
+    from ..core.dataset import Store
     from ..site.void import Statistics
 
 COMMON_WORD = 10_000

@@ -25,7 +25,7 @@ from ..core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
 from ..core.progress import Phase, Progress
 from ..sparql.query import prefixed_query
 from ..reconcile.matching import loosen, plain_key
-from .base import Bindings, Store, Term
+from ..core.dataset import Bindings, Store, Term
 
 if TYPE_CHECKING:
     from ..truth.rules import Report

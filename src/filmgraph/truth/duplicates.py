@@ -30,7 +30,7 @@ from importlib import resources
 from pyoxigraph import Literal
 
 from ..core.namespaces import prefixes
-from ..store.base import Store, Term
+from ..core.dataset import Store, Term
 
 MIN_SIMILARITY = 0.9
 """Title similarity (0 to 1, after normalising) from which two titles are the same title."""

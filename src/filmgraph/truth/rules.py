@@ -40,7 +40,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from ..core.errors import FilmgraphError, InvalidData, NotFound
 from ..core.namespaces import DCTERMS, RDF, RDFS, XSD, ontology_ns, prefixes
 from ..core.rqheader import read_header
-from ..store.base import Store, Term
+from ..core.dataset import Store, Term
 
 Severity = typing.Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")

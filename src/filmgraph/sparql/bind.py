@@ -29,8 +29,8 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from ..core.errors import FilmgraphError
-from ..sparql.querytext import FORMS, spans
-from .base import Bindings, Term
+from .querytext import FORMS, spans
+from ..core.dataset import Bindings, Term
 
 _NOT_IN_IRI = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 _VARIABLE = re.compile(r"[A-Za-z0-9_]+")
