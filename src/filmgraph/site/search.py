@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ..core import iris
 from ..core.errors import BadRequest
 from ..store.index import COLLECTIONS, DISPLAY_SOURCES, SiteIndex, chunks
-from ..reconcile.matching import loosen, plain_key
+from ..core.textkeys import loosen, plain_key
 
 PAGE_SIZE = 50
 """Items on one listing page."""

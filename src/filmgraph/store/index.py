@@ -10,7 +10,7 @@ normalised sort key, year, date, list position and status; its collection
 types; every label and alias (``schema:name``, ``skos:altLabel``,
 ``fg:originalTitle``, ``rdfs:label``, ``skos:prefLabel``, and for a record
 identified as a real film that film's titles) with the keys reconciliation
-uses (Cyrillic transliterated, accents folded: :mod:`filmgraph.reconcile.matching`)
+uses (Cyrillic transliterated, accents folded: :mod:`filmgraph.core.textkeys`)
 in an FTS5 table; identifiers (IMDb); the counts the home page shows; and,
 when the build ran them, the consistency rules' findings.
 
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import InvalidData
 from ..core.owned import remove_with
-from ..reconcile.matching import plain_key
+from ..core.textkeys import plain_key
 
 if TYPE_CHECKING:
     from ..truth.rules import Report

@@ -24,7 +24,7 @@ from .index import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_key
 from ..core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
 from ..core.progress import Phase, Progress
 from ..sparql.query import prefixed_query
-from ..reconcile.matching import loosen, plain_key
+from ..core.textkeys import loosen, plain_key
 from ..core.dataset import Bindings, Store, Term
 
 if TYPE_CHECKING:

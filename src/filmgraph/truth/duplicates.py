@@ -55,7 +55,7 @@ def word_form(word: str) -> str:
 
 def title_key(text: str) -> str:
     """The key two titles are compared by: the reconciliation's loose key, auxiliaries and articles dropped, word forms folded."""
-    from ..reconcile.matching import loose_key
+    from ..core.textkeys import loose_key
 
     return " ".join(word_form(w) for w in loose_key(text).split() if w not in _AUXILIARIES)
 
@@ -117,7 +117,7 @@ class _Match:
 
 def _title_match(a: _Record, b: _Record) -> _Match | None:
     """The best match of one record's own title with a title the other is known by (its own, or its film's)."""
-    from ..reconcile.matching import similarity
+    from ..core.textkeys import similarity
 
     best: _Match | None = None
     for one, other in ((a, b), (b, a)):
