@@ -16,7 +16,8 @@ import pytest
 from filmgraph.store import index_build
 from filmgraph.site import search
 from filmgraph.core.errors import InvalidData
-from filmgraph.store.index import INDEX_FILE, SiteIndex, sort_key
+from filmgraph.store.index import INDEX_FILE, SiteIndex
+from filmgraph.store.index_keys import sort_key
 from filmgraph.reconcile.scaled import ScaledLabelIndex
 from filmgraph.reconcile.service import ReconcileService
 from filmgraph.truth.rules import run_rules

@@ -23,7 +23,8 @@ from ..core import iris
 from . import search
 from .describe import document_graph, sorted_triples
 from .graphview import GraphView, Value
-from ..store.index import COLLECTIONS, SiteIndex
+from ..store.index import SiteIndex
+from ..store.index_keys import COLLECTIONS
 from ..core.namespaces import SKOS
 from ..sparql.query import QueryService
 

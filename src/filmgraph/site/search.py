@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from ..core import iris
 from ..core.errors import BadRequest
-from ..store.index import COLLECTIONS, DISPLAY_SOURCES, SiteIndex, chunks
+from ..store.index import SiteIndex, chunks
+from ..store.index_keys import COLLECTIONS, DISPLAY_SOURCES
 from ..core.textkeys import loosen, plain_key
 
 PAGE_SIZE = 50

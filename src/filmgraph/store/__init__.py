@@ -5,7 +5,7 @@
   files by ``loader``) and ``remote`` (``RemoteStore``: any SPARQL 1.1 endpoint); ``load`` puts the files
   into either (``filmgraph load``).
 - ``index`` (``SiteIndex``, read by every process) and ``index_build`` (``build_index``): what pages need
-  fast at any size, built once with the store.
+  fast at any size, built once with the store; ``index_keys``: its tables' contents and keys, shared by both.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ import functools
 import itertools
 import json
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -43,55 +42,16 @@ from typing import TYPE_CHECKING
 
 from ..core.errors import InvalidData
 from ..core.owned import remove_with
-from ..core.textkeys import plain_key
+from .index_build import build_index
+from .index_keys import FORMAT
 
 if TYPE_CHECKING:
     from ..truth.rules import Report
     from ..core.dataset import Store
     from ..site.void import Statistics
 
-COMMON_WORD = 10_000
-"""Labels a word may be in and still find reconciliation candidates by itself (ranking all the labels that hold
-"film", 1.5 million at 10^6 generated films, takes a second)."""
-
 INDEX_FILE = "filmgraph-index.sqlite"
 """The index's file name inside a pre-built store directory."""
-
-FORMAT = 2
-"""Version of the index's tables; an index of another version is refused (rebuild the store)."""
-
-COLLECTIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "film": (("Films of the list", "fg:FilmRecord"), ("Real films", "fg:Film")),
-    "mission": (("Missions", "fg:SpaceMission"), ("Programmes and projects", "fg:Programme")),
-    "theme": (("Themes", "skos:Concept"),),
-    "year": (("Years", "fg:Year"),),
-    "person": (("People", "schema:Person"),),
-    "work": (("Works", "schema:CreativeWork"),),
-    "claim": (("Claims of the list", "fg:Claim"),),
-    "organization": (("Organizations", "schema:Organization"),),
-    "country": (("Countries", "schema:Country"),),
-}
-"""What each kind's collection holds: (heading, type as a prefixed name); a member's IRI must be of the kind."""
-
-DISPLAY_SOURCES = ("name", "prefLabel", "label")
-"""Sources a display label comes from (titles in other languages are aliases, not the name)."""
-
-_DIGITS = re.compile(r"\d+")
-_ARTICLE = re.compile(r"^(?:the|a|an) ")
-
-def sort_key(text: str, plain: str | None = None) -> str:
-    """The key a label sorts by: normalised like reconciliation's keys, a leading article dropped, numbers padded (2 < 10)."""
-    key = _ARTICLE.sub("", plain_key(text) if plain is None else plain)
-    return _DIGITS.sub(_pad, key)
-
-
-def _pad(match: re.Match[str]) -> str:
-    return match.group().zfill(12)
-
-
-def search_keys(plain: str, loose: str) -> str:
-    """The words FTS5 indexes for one label: its plain and loose keys' words, once each."""
-    return " ".join(dict.fromkeys(plain.split() + loose.split()))
 
 
 # -- opening it ----------------------------------------------------------------------------
@@ -139,8 +99,6 @@ class SiteIndex:
         folder = Path(tempfile.mkdtemp(prefix="filmgraph-index-"))
         path = folder / INDEX_FILE
         build_id = uuid.uuid4().hex
-        from .index_build import build_index  # the building half imports this one
-
         try:
             build_index(store, path, build_id, len(store) if triples is None else triples, report)
         except BaseException:

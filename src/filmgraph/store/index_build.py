@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode
 
 from ..core import iris
 from ..core.errors import FilmgraphError, InvalidData, Unavailable
-from .index import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
+from .index_keys import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
 from ..core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
 from ..core.progress import Phase, Progress
 from ..sparql.query import prefixed_query
