@@ -22,7 +22,7 @@ from ..core.namespaces import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SCHEMA,
 
 if TYPE_CHECKING:
     from ..store import Store
-    from ..site.void import Statistics
+    from ..store.statistics import Statistics
 
 _TYPE = RDF + "type"
 _STRING = XSD + "string"

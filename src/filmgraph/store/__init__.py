@@ -6,6 +6,7 @@
   into either (``filmgraph load``).
 - ``index`` (``SiteIndex``, read by every process) and ``index_build`` (``build_index``): what pages need
   fast at any size, built once with the store; ``index_keys``: its tables' contents and keys, shared by both.
+- ``statistics``: the dataset's counts and partitions (``Statistics``, ``compute_statistics``), kept in the index.
 """
 
 from __future__ import annotations

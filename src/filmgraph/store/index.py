@@ -48,7 +48,7 @@ from .index_keys import FORMAT
 if TYPE_CHECKING:
     from ..truth.rules import Report
     from ..core.dataset import Store
-    from ..site.void import Statistics
+    from .statistics import Statistics
 
 INDEX_FILE = "filmgraph-index.sqlite"
 """The index's file name inside a pre-built store directory."""
@@ -178,7 +178,7 @@ class SiteIndex:
         text = self.meta.get("statistics")
         if not text:
             return None
-        from ..site.void import Statistics
+        from .statistics import Statistics
 
         return Statistics.from_json(text)
 

@@ -409,7 +409,7 @@ def _add_identified_labels(store: Store, fg: str, resources: dict[str, _Resource
 
 def _statistics(store: Store) -> str:
     """The dataset description's statistics as JSON; empty when the store cannot give them (then a site computes them on first use)."""
-    from ..site.void import statistics_of  # the description's module reads the index's counts too
+    from .statistics import statistics_of
 
     try:
         return statistics_of(store).to_json()
