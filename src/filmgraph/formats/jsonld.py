@@ -30,8 +30,8 @@ from collections.abc import Iterable, Iterator
 import pyoxigraph as ox
 from werkzeug.http import parse_accept_header, parse_options_header
 
-# The context is made in jsonld_context; the site reads it through this module (jsonld.site_context).
-from .jsonld_context import _STRING, _TYPE, CLAIMS, CONTEXT_PATH, Context, _append, build_context, sampled_survey, site_context  # noqa: F401
+# The context is made in jsonld_context (the site's own, from its store: filmgraph.site.context).
+from .jsonld_context import _STRING, _TYPE, CLAIMS, CONTEXT_PATH, Context, _append, build_context  # noqa: F401
 from .langtag import canonical
 from ..core.namespaces import jsonld_context
 

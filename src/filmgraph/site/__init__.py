@@ -6,13 +6,13 @@
   (``resource_page``: the HTML page model), ``claimview`` and ``graphview`` (presenting claims and values),
   ``schemaorg`` (the embedded schema.org JSON-LD).
 - the whole dataset: ``home`` and ``timeline``, ``listing`` and ``search`` (over the site index), ``void``
-  (the dataset description, VoID + DCAT), ``dump`` (the downloads), ``ontology_docs``, ``examples`` (the
-  query UI's example queries).
+  (the dataset description, VoID + DCAT), ``dump`` (the downloads), ``context`` (the site's JSON-LD context),
+  ``ontology_docs``, ``examples`` (the query UI's example queries).
 """
 
 from ..core.exports import lazy
 
 __getattr__ = lazy(__name__, {
     "Services": "services", "Description": "describe", "describe": "describe", "resource_page": "page",
-    "build_doc": "ontology_docs", "list_examples": "examples", "write_dump": "dump",
+    "build_doc": "ontology_docs", "list_examples": "examples", "write_dump": "dump", "site_context": "context",
 })

@@ -38,6 +38,7 @@ import pyoxigraph as ox
 
 from .. import formats as F
 from ..formats import jsonld
+from .context import site_context
 from ..core.cache import Once
 from ..formats.langtag import recase_serialized
 from ..core.errors import NotFound
@@ -59,7 +60,7 @@ def write_dump(store: Store, fmt: F.Format, phase: Phase | None = None) -> Itera
     """Yield the serialization of every triple of the store, chunk by chunk (counting the triples into ``phase``)."""
     triples = store.triples() if phase is None else _counted(store.triples(), phase)
     if fmt is F.JSONLD:
-        yield from jsonld.stream_dump(jsonld.site_context(store), triples)
+        yield from jsonld.stream_dump(site_context(store), triples)
         return
     if fmt is F.TURTLE:
         # Turtle with prefixes is written per chunk; repeated @prefix lines are valid Turtle

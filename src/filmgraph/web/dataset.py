@@ -22,6 +22,7 @@ from flask import Blueprint, Flask, Response, current_app, redirect, render_temp
 from .. import formats as F
 from ..formats import jsonld
 from ..core.cache import Once
+from ..site.context import site_context
 from ..site.dump import DumpCache, data_modified, dataset_downloads
 from ..core.errors import NotFound
 from ..truth.rules import Report, list_rules
@@ -124,7 +125,7 @@ def _document(fmt: F.Format) -> Response:
         ).encode()
     elif fmt is F.JSONLD:  # one object for JSON users, in the site's context; ?profile= or Accept's profile for RDF tools
         profile = jsonld.requested_profile(request.headers.get("Accept"), request.args.get("profile"))
-        body = jsonld.document(jsonld.site_context(services().store), desc.iri, triples, profile)
+        body = jsonld.document(site_context(services().store), desc.iri, triples, profile)
     else:
         body = F.serialize_graph(triples, fmt, desc.base_iri)
     resp = Response(body, content_type=fmt.content_type)

@@ -33,6 +33,7 @@ from ..core.errors import NotFound
 from ..core.namespaces import RDF, ontology_ns
 from ..formats.negotiate import choose
 from ..core.numbers import ascii_int, client_int
+from ..site.context import site_context
 from ..site.page import resource_page
 from ..sparql.query import QueryService
 from ..truth.rules import Report
@@ -173,7 +174,7 @@ def collection(kind: str) -> Response:
         body = jsonify(listing.listing_json(page, base)).get_data()
     elif fmt is F.JSONLD:  # the page's nodes, each once, in the site's context (the keys of the documents)
         triples = listing.listing_graph(query, svc.index, kind, **args)  # type: ignore[arg-type]
-        body = jsonld.document(jsonld.site_context(query.store), "", triples, jsonld.FLATTENED)
+        body = jsonld.document(site_context(query.store), "", triples, jsonld.FLATTENED)
     elif fmt is not F.HTML:
         body = F.serialize_graph(listing.listing_graph(query, svc.index, kind, **args), fmt, base)  # type: ignore[arg-type]
     else:
@@ -226,7 +227,7 @@ def _resource_document(kind: str, id: str, extension: str) -> Response:
     link = _links(alternates, found.iri)
     if fmt is F.JSONLD:
         profile = jsonld.requested_profile(request.headers.get("Accept"), request.args.get("profile"))
-        body = jsonld.document(jsonld.site_context(query.store), found.iri, rdf_document(query, found.iri), profile)
+        body = jsonld.document(site_context(query.store), found.iri, rdf_document(query, found.iri), profile)
         link += f', <{_root()}{jsonld.CONTEXT_PATH}>; rel="http://www.w3.org/ns/json-ld#context"'
         return _document(body, fmt, link, profile)
     if fmt is not F.HTML:
@@ -258,7 +259,7 @@ def rdf_document(query: QueryService, iri: str) -> list[Triple]:
 @bp.route(jsonld.CONTEXT_PATH)
 def context() -> Response:
     """The JSON-LD context of the site (generated from the ontology and the data): ETag, cached for a day."""
-    ctx = jsonld.site_context(services().store)
+    ctx = site_context(services().store)
     resp = Response(ctx.body, content_type=F.JSONLD.content_type)
     resp.set_etag(ctx.version)
     resp.headers["Cache-Control"] = "public, max-age=86400"
@@ -270,7 +271,7 @@ def context() -> Response:
 @bp.route("/context-<version>.jsonld")
 def context_version(version: str) -> Response:
     """The context under its version: immutable (a new context gets a new version)."""
-    ctx = jsonld.site_context(services().store)
+    ctx = site_context(services().store)
     if version != ctx.version:
         raise NotFound(f"no context of version {version[:40]!r} here; the current one is {_root()}/context-{ctx.version}.jsonld", version=version[:40])
     resp = Response(ctx.body, content_type=F.JSONLD.content_type)
