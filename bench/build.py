@@ -33,24 +33,59 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402
-from servers import du, each_size, tree_rss  # noqa: E402
+import psutil  # noqa: E402
+from servers import du, each_size  # noqa: E402
 
 PHASE_DONE = re.compile(r"^build: (?P<name>.+?): done, (?:(?P<count>[\d,]+) (?P<unit>\S+) )?in (?P<seconds>[\d.]+) s")
 SAMPLE_S = 0.2
 
 
-def run_measured(command: list[str], log: Path) -> tuple[float, int, str]:
-    """Run a command; return its wall time (s), the peak resident memory of its process tree (bytes) and its stderr."""
+def _role(proc: "psutil.Process", root: int) -> str:
+    """What a process of the build is: the build itself, one of its rule processes, or another child."""
+    if proc.pid == root:
+        return "build"
+    try:
+        cmd = " ".join(proc.cmdline())
+    except psutil.Error:
+        return "other"
+    return "rules" if "_rules_apart" in cmd else "other"
+
+
+def run_measured(command: list[str], log: Path, timeline: Path | None = None) -> tuple[float, int, str, dict[str, Any]]:
+    """Run a command; return its wall time (s), the peak resident memory of its process tree (bytes), its stderr,
+    and the memory by process: each process's own peak and what each held at the tree's peak (MB).
+    ``timeline``: a CSV of every sample (seconds, pid, role, MB)."""
     peak = 0
+    own: dict[int, tuple[str, int]] = {}
+    at_peak: dict[int, tuple[str, int]] = {}
+    samples: list[str] = []
     with log.open("w+", encoding="utf-8") as err:
         started = time.monotonic()
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, text=True)
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, at_peak
             while not done.wait(SAMPLE_S):
-                peak = max(peak, tree_rss(proc.pid))
+                try:
+                    root = psutil.Process(proc.pid)
+                    procs = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    continue
+                now: dict[int, tuple[str, int]] = {}
+                for x in procs:
+                    try:
+                        now[x.pid] = (_role(x, proc.pid), x.memory_info().rss)
+                    except psutil.Error:
+                        pass
+                t = time.monotonic() - started
+                for pid, (role, rss) in now.items():
+                    if rss > own.get(pid, ("", 0))[1]:
+                        own[pid] = (role, rss)
+                    samples.append(f"{t:.1f},{pid},{role},{rss / 2**20:.0f}")
+                total = sum(rss for _, rss in now.values())
+                if total > peak:
+                    peak, at_peak = total, now
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -62,7 +97,13 @@ def run_measured(command: list[str], log: Path) -> tuple[float, int, str]:
         text = err.read()
     if code != 0:
         raise RuntimeError(f"{command[0]} failed ({code}):\n{text[-3000:]}")
-    return seconds, peak, text
+    if timeline is not None:
+        timeline.write_text("seconds,pid,role,mb\n" + "\n".join(samples) + "\n")
+    by_process = {
+        "own_peak_mb": sorted(([role, round(rss / 2**20)] for role, rss in own.values()), key=lambda x: (x[0] != "build", x[0], -x[1])),
+        "at_tree_peak_mb": sorted(([role, round(rss / 2**20)] for role, rss in at_peak.values()), key=lambda x: (x[0] != "build", x[0], -x[1])),
+    }
+    return seconds, peak, text, by_process
 
 
 def phases(stderr: str) -> dict[str, float]:
@@ -90,10 +131,11 @@ def bench_size(films: int, args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"films": films, "triples": sum(1 for _ in data.open(encoding="utf-8")), "file_mb": data.stat().st_size / 2**20}
     try:
         print(f"oxigraph load, {films:,} films", file=sys.stderr, flush=True)
-        ox_s, ox_rss, _ = run_measured([str(bin_dir / "oxigraph"), "load", "--location", str(ox_store), "--file", str(data)], work / "ox-load.log")
+        ox_s, ox_rss, _, _ = run_measured([str(bin_dir / "oxigraph"), "load", "--location", str(ox_store), "--file", str(data)], work / "ox-load.log")
         print(f"filmgraph build, {films:,} films", file=sys.stderr, flush=True)
-        fg_s, fg_rss, stderr = run_measured([str(bin_dir / "filmgraph"), "build", str(fg_store), "--data", str(data), "--validate", "false"],
-                                            work / "fg-build.log")
+        fg_s, fg_rss, stderr, fg_by_process = run_measured(
+            [str(bin_dir / "filmgraph"), "build", str(fg_store), "--data", str(data), "--validate", "false"],
+            work / "fg-build.log", args.output.parent / f"build-memory-{films}.csv")
         index = du(fg_store / "filmgraph-index.sqlite")
         result.update({
             "build_s": {"filmgraph": fg_s, "oxigraph": ox_s, "ratio": fg_s / ox_s},
@@ -101,6 +143,7 @@ def bench_size(films: int, args: argparse.Namespace) -> dict[str, Any]:
             "disk_mb": {"filmgraph": du(fg_store) / 2**20, "filmgraph store": (du(fg_store) - index) / 2**20, "filmgraph index": index / 2**20,
                         "oxigraph": du(ox_store) / 2**20, "ratio": du(fg_store) / du(ox_store)},
             "peak_rss_mb": {"filmgraph": fg_rss / 2**20, "oxigraph": ox_rss / 2**20},
+            "filmgraph_rss_by_process": fg_by_process,
         })
     finally:
         if not args.keep:
@@ -127,6 +170,12 @@ def report(results: list[dict[str, Any]]) -> str:
     for r in results:
         cells = ", ".join(f"{name} {s:,.1f}" for name, s in r["phases_s"].items())
         lines.append(f"- {r['films']:,} films: {cells}")
+    lines += ["", "Resident memory of the build's processes, MB (each one's own peak; what each held at the tree's peak):", ""]
+    for r in results:
+        m = r["filmgraph_rss_by_process"]
+        own = ", ".join(f"{role} {mb:,}" for role, mb in m["own_peak_mb"])
+        at = ", ".join(f"{role} {mb:,}" for role, mb in m["at_tree_peak_mb"])
+        lines.append(f"- {r['films']:,} films: own peaks {own}; at the tree's peak ({r['peak_rss_mb']['filmgraph']:,.0f}) {at}")
     return "\n".join(lines)
 
 

@@ -62,6 +62,13 @@ class Store(Protocol):
         ...
 
 
+def select_rows(store: Store, query: str, bindings: Bindings | None = None) -> Iterator[Row]:
+    """A SELECT's rows one at a time: streamed from a store that can (``iter_select``, the embedded one), else
+    from the list :meth:`Store.select` gives (a rule over a million films need not hold every row at once)."""
+    each = getattr(store, "iter_select", None)
+    return each(query, bindings) if each is not None else iter(store.select(query, bindings))
+
+
 def graph_names(names: Sequence[str]) -> list[NamedNode]:
     """Turn graph IRIs of a request into nodes."""
     return [NamedNode(n) for n in names]

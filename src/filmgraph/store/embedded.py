@@ -347,17 +347,19 @@ class EmbeddedStore:
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a SELECT; return its rows."""
+        return list(self.iter_select(query, bindings))
+
+    def iter_select(self, query: str, bindings: Bindings | None = None) -> Iterator[Row]:
+        """Run a SELECT; stream its rows as Oxigraph gives them (see :func:`filmgraph.core.dataset.select_rows`)."""
         result = self.query(query, bindings)
         names = [v.value for v in result.variables]  # type: ignore[attr-defined]
-        rows = []
         for sol in result:  # type: ignore[attr-defined]
             row = {}
             for n in names:
                 v = sol[n]
                 if v is not None:
                     row[n] = v
-            rows.append(row)
-        return rows
+            yield row
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         """Run an ASK."""

@@ -80,7 +80,7 @@ CREATE INDEX resource_kind_sort ON resource(kind, sort_key, iri);
 CREATE INDEX resource_kind_year ON resource(kind, year, sort_key, iri);
 CREATE INDEX resource_position ON resource(position, iri) WHERE position IS NOT NULL;
 CREATE INDEX member_resource ON member(resource);
-CREATE INDEX label_resource ON label(resource);
+CREATE INDEX IF NOT EXISTS label_resource ON label(resource);
 CREATE INDEX label_plain ON label(plain);
 CREATE INDEX label_loose ON label(loose);
 CREATE INDEX finding_rule ON finding(rule, id);
@@ -151,18 +151,46 @@ def _values(store: Store, predicate: str) -> Iterator[tuple[str, Term]]:
             yield thing.value, value
 
 
-class _Resource:
-    __slots__ = ("kind", "types", "label", "date", "year", "position", "status", "key")
+class _Resources:
+    """What the index keeps of every resource while it reads the store, one column a field (lists indexed by the
+    resource's id less one; values shared where they repeat), not an object a resource: at 10^6 films a
+    ``__slots__`` object, its list of types and its label tuples took 1.5 GB for 2.5 million resources."""
 
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.key = ""
-        self.types: list[str] = []
-        self.label: tuple[tuple[int, int, str], str, str] | None = None
-        self.date: str | None = None
-        self.year: int | None = None
-        self.position: int | None = None
-        self.status: str | None = None
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        """IRI -> id, from 1, in the order the resources were first met (the table's order)."""
+        self.kind: list[str] = []
+        self.types: list[str | tuple[str, ...]] = []
+        """The resource's types of its kind: one prefixed name, or a tuple of them when it has several."""
+        self.label: list[tuple[int, str, str, str] | None] = []
+        """The display label chosen so far: (rank, text, language, plain key)."""
+        self.date: list[str | None] = []
+        self.year: list[int | None] = []
+        self.position: list[int | None] = []
+        self.status: list[str | None] = []
+
+    def add(self, iri: str, kind: str, type_name: str) -> None:
+        """A member of a collection (of ``kind``, with the type ``type_name``)."""
+        rid = self.ids.get(iri)
+        if rid is None:
+            self.ids[iri] = len(self.kind) + 1
+            for column in (self.label, self.date, self.year, self.position, self.status):
+                column.append(None)
+            self.kind.append(kind)
+            self.types.append(type_name)
+            return
+        n = rid - 1
+        if self.kind[n] == kind:
+            types = self.types[n]
+            if isinstance(types, str):
+                if types != type_name:
+                    self.types[n] = (types, type_name)
+            elif type_name not in types:
+                self.types[n] = (*types, type_name)
+
+    def types_of(self, n: int) -> tuple[str, ...]:
+        types = self.types[n]
+        return (types,) if isinstance(types, str) else types
 
 
 def _lang_rank(lang: str) -> int:
@@ -198,11 +226,11 @@ def build_index(store: Store, path: Path, build_id: str, triples: int, report: R
 def _write(store: Store, path: Path, build_id: str, triples: int, report: Report | Callable[[], Report] | None, store_file: str,
            progress: Progress) -> None:
     with progress.phase("index: reading the store", unit="values") as reading:
-        db, resources, ids, plains = _read(store, path, reading)
+        db, resources = _read(store, path, reading)
     try:
         with progress.phase("index: writing", total=3, unit="steps") as writing:
-            _write_rows(store, db, resources, ids, plains, writing)
-        del resources, ids, plains  # the largest objects of the build: not kept while the rest runs
+            _write_rows(store, db, resources, writing)
+        del resources  # the largest object of the build: not kept while the rest runs
         with progress.phase("dataset statistics", unit=""):
             statistics = _statistics(store)
         if callable(report):
@@ -225,22 +253,18 @@ def _counted(rows: Iterator[_T], phase: Phase) -> Iterator[_T]:
     phase.advance(n)
 
 
-def _read(store: Store, path: Path, phase: Phase) -> tuple[sqlite3.Connection, dict[str, _Resource], dict[str, int], dict[tuple[int, str], str]]:
+def _read(store: Store, path: Path, phase: Phase) -> tuple[sqlite3.Connection, _Resources]:
     base = store.base_iri
     fg = ontology_ns(base)
-    resources: dict[str, _Resource] = {}
+    resources = _Resources()
     for kind, groups in COLLECTIONS.items():
         prefix = iris.collection_iri(base, kind)
         for _, type_name in groups:
             type_iri = _expand(type_name, base)
             for (thing,) in _counted(_rows(store, "index-members", {"type": NamedNode(type_iri)}, ("thing",)), phase):
-                if not isinstance(thing, NamedNode) or not thing.value.startswith(prefix) or "#" in thing.value:
-                    continue
-                found = resources.get(thing.value)
-                if found is None:
-                    found = resources[thing.value] = _Resource(kind)
-                if found.kind == kind and type_name not in found.types:
-                    found.types.append(type_name)
+                if isinstance(thing, NamedNode) and thing.value.startswith(prefix) and "#" not in thing.value:
+                    resources.add(thing.value, kind, type_name)
+    ids = resources.ids
 
     db = sqlite3.connect(path)
     try:
@@ -248,85 +272,125 @@ def _read(store: Store, path: Path, phase: Phase) -> tuple[sqlite3.Connection, d
         # indexes created after the rows; sorting for them in memory rather than in temporary files.
         db.executescript(f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192; PRAGMA cache_size=-{CACHE_KB};"
                          " PRAGMA temp_store=MEMORY;" + SCHEMA_SQL)
-        ids = {iri: n for n, iri in enumerate(resources, 1)}
-        label_rows: list[tuple[int, str, str, str, float, str, str]] = []
+        # The statuses first: the identified records' own titles are then added in SQLite, from the labels written.
+        statuses = resources.status
+        weights: dict[int, float] = {}
+        for iri, value in _values_counted(store, phase, fg + "identificationStatus"):
+            rid = ids.get(iri)
+            if rid is None or not isinstance(value, NamedNode):
+                continue
+            if value.value[len(fg):] in IDENTIFIED:
+                weights[rid] = IDENTIFIED[value.value[len(fg):]]
+            if value.value.startswith(fg):
+                statuses[rid - 1] = sys.intern(value.value[len(fg):])
+        identified: list[tuple[int, int, float]] = []  # (film, record, weight), in the store's order
+        if weights:
+            for iri, value in _values_counted(store, phase, fg + "identifiedAs"):
+                rid = ids.get(iri)
+                if rid in weights and isinstance(value, NamedNode) and value.value in ids:
+                    identified.append((ids[value.value], rid, weights[rid]))  # type: ignore[index]
+        del weights
+
+        labels = resources.label
         for source, predicate in LABELS:
             order = DISPLAY_SOURCES.index(source) if source in DISPLAY_SOURCES else len(DISPLAY_SOURCES)
-            for iri, value in _values_counted(store, phase, predicate if ":" in predicate else fg + predicate):
-                rid = ids.get(iri)
-                if rid is None or not isinstance(value, Literal) or not value.value.strip():
-                    continue
-                lang = value.language or ""
-                plain = plain_key(value.value)
-                label_rows.append((rid, value.value, lang, source, 1.0, plain, loosen(plain)))
-                rank = (order, _lang_rank(lang), value.value)
-                res = resources[iri]
-                if order < len(DISPLAY_SOURCES) and (res.label is None or rank < res.label[0]):
-                    res.label = (rank, value.value, lang)
-        plains = {(row[0], row[1]): row[5] for row in label_rows if row[3] in DISPLAY_SOURCES}
-        statuses = list(_values_counted(store, phase, fg + "identificationStatus"))  # read once, used twice
-        _add_identified_labels(store, fg, resources, ids, label_rows, statuses, phase)
-        db.executemany("INSERT INTO label(resource, text, lang, source, weight, plain, loose) VALUES (?, ?, ?, ?, ?, ?, ?)", label_rows)
-        del label_rows
+            db.executemany("INSERT INTO label(resource, text, lang, source, weight, plain, loose) VALUES (?, ?, ?, ?, 1.0, ?, ?)",
+                           _label_rows(_values_counted(store, phase, predicate if ":" in predicate else fg + predicate), ids, labels, source, order))
+        if identified:
+            _add_identified_labels(db, identified)
+        del identified
 
+        dates = resources.date
         for predicate in DATES:
             for iri, value in _values_counted(store, phase, predicate if ":" in predicate else fg + predicate):
-                res = resources.get(iri)
-                if res is not None and res.date is None and isinstance(value, Literal):
-                    res.date = value.value
+                rid = ids.get(iri)
+                if rid is not None and dates[rid - 1] is None and isinstance(value, Literal):
+                    dates[rid - 1] = sys.intern(value.value)
+        years = resources.year
         year_numbers: dict[str, int] = {}
         for iri, value in _values_counted(store, phase, fg + "yearNumber"):
             number = _int(value.value) if isinstance(value, Literal) else None
             if number is not None:
                 year_numbers[iri] = number
-                if iri in resources:
-                    resources[iri].year = number
+                rid = ids.get(iri)
+                if rid is not None:
+                    years[rid - 1] = number
         for iri, value in _values_counted(store, phase, fg + "releaseYear"):
-            res = resources.get(iri)
-            if res is not None and isinstance(value, NamedNode) and value.value in year_numbers:
-                res.year = year_numbers[value.value] if res.year is None else min(res.year, year_numbers[value.value])
-        for res in resources.values():
-            if res.year is None and res.date and _int(res.date[:4]) is not None and not res.date.startswith("-"):
-                res.year = int(res.date[:4])
+            rid = ids.get(iri)
+            if rid is not None and isinstance(value, NamedNode) and value.value in year_numbers:
+                year, number = years[rid - 1], year_numbers[value.value]
+                years[rid - 1] = number if year is None or number < year else year
+        shared: dict[int, int] = {}  # one int object a year
+        for n, date in enumerate(dates):
+            if years[n] is None and date and not date.startswith("-"):
+                number = _int(date[:4])
+                if number is not None:
+                    years[n] = shared.setdefault(number, number)
+        positions = resources.position
         for iri, value in _values_counted(store, phase, fg + "listPosition"):
-            if iri in resources and isinstance(value, Literal):
-                resources[iri].position = _int(value.value)
-        for predicate in ("identificationStatus", "assessment"):
-            for iri, value in statuses if predicate == "identificationStatus" else _values_counted(store, phase, fg + predicate):
-                if iri in resources and isinstance(value, NamedNode) and value.value.startswith(fg):
-                    resources[iri].status = value.value[len(fg):]
+            rid = ids.get(iri)
+            if rid is not None and isinstance(value, Literal):
+                positions[rid - 1] = _int(value.value)
+        for iri, value in _values_counted(store, phase, fg + "assessment"):
+            rid = ids.get(iri)
+            if rid is not None and isinstance(value, NamedNode) and value.value.startswith(fg):
+                statuses[rid - 1] = sys.intern(value.value[len(fg):])
 
     except BaseException:
         db.close()
         raise
-    return db, resources, ids, plains
+    return db, resources
 
 
-def _write_rows(store: Store, db: sqlite3.Connection, resources: dict[str, _Resource], ids: dict[str, int],
-                plains: dict[tuple[int, str], str], phase: Phase) -> None:
+def _label_rows(values: Iterator[tuple[str, Term]], ids: dict[str, int], labels: list[tuple[int, str, str, str] | None],
+                source: str, order: int) -> Iterator[tuple[int, str, str, str, str, str]]:
+    """The label table's rows of one label property; the display label of each resource chosen meanwhile."""
+    display = order < len(DISPLAY_SOURCES)
+    for iri, value in values:
+        rid = ids.get(iri)
+        if rid is None or not isinstance(value, Literal) or not value.value.strip():
+            continue
+        text = value.value
+        lang = sys.intern(value.language or "")
+        plain = plain_key(text)
+        yield (rid, text, lang, source, plain, loosen(plain))
+        if display:
+            rank = order * 3 + _lang_rank(lang)
+            best = labels[rid - 1]
+            if best is None or (rank, text) < (best[0], best[1]):
+                labels[rid - 1] = (rank, text, lang, plain)
+
+
+def _write_rows(store: Store, db: sqlite3.Connection, resources: _Resources, phase: Phase) -> None:
     base = store.base_iri
     fg = ontology_ns(base)
     counts: dict[str, int] = {}
+    ids = resources.ids
+    keys: list[str] = []
 
     def resource_rows() -> Iterator[tuple[object, ...]]:
         # Streamed into SQLite, not listed first: at 10^6 films the list held 2.5 million rows.
-        for iri, res in resources.items():
-            rid = ids[iri]
-            label, lang = (res.label[1], res.label[2]) if res.label else (None, None)
-            key = sort_key(label, plains.get((rid, label))) if label else ""
-            res.key = key or sort_key(iri[len(iris.collection_iri(base, res.kind)):])
-            yield (rid, iri, res.kind, label, lang, res.key, res.year, res.date, res.position, res.status)
-            for name in [f"kind:{res.kind}", *(f"type:{t}" for t in res.types)]:
+        prefixes = {kind: iris.collection_iri(base, kind) for kind in COLLECTIONS}
+        for n, iri in enumerate(ids):
+            kind, best, status = resources.kind[n], resources.label[n], resources.status[n]
+            label, lang = (best[1], best[2]) if best else (None, None)
+            key = sort_key(label, best[3]) if best else ""
+            key = key or sort_key(iri[len(prefixes[kind]):])
+            keys.append(key)
+            yield (n + 1, iri, kind, label, lang, key, resources.year[n], resources.date[n], resources.position[n], status)
+            for name in [f"kind:{kind}", *(f"type:{t}" for t in resources.types_of(n))]:
                 counts[name] = counts.get(name, 0) + 1
-            if res.status and res.kind in ("film", "claim"):
-                name = f"{'status' if res.kind == 'film' else 'assessment'}:{res.status}"
+            if status and kind in ("film", "claim"):
+                name = f"{'status' if kind == 'film' else 'assessment'}:{status}"
                 counts[name] = counts.get(name, 0) + 1
 
     db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", resource_rows())
-    plains.clear()
-    db.executemany("INSERT INTO member VALUES (?, ?, ?, ?)", ((t, res.key, iri, ids[iri]) for iri, res in resources.items() for t in res.types))
+    resources.label.clear()
+    db.executemany("INSERT INTO member VALUES (?, ?, ?, ?)", ((t, keys[n], iri, n + 1) for n, iri in enumerate(ids) for t in resources.types_of(n)))
+    keys.clear()
+    dates = resources.date
     db.executemany("INSERT INTO dated VALUES (?, ?, ?, ?)",
-                   ((t, res.date, iri, ids[iri]) for iri, res in resources.items() if res.date for t in res.types))
+                   ((t, dates[n], iri, n + 1) for n, iri in enumerate(ids) if dates[n] for t in resources.types_of(n)))
     phase.set(1, note="resources written")
     db.create_function("search_keys", 2, search_keys, deterministic=True)
     db.execute("INSERT INTO label_fts(rowid, keys, kind) SELECT l.id, search_keys(l.plain, l.loose), r.kind FROM label l JOIN resource r ON r.id = l.resource")
@@ -381,30 +445,26 @@ def _hash_children(store: Store) -> Iterator[tuple[str, str]]:
             yield child.value.split("#", 1)[0], child.value
 
 
-def _add_identified_labels(store: Store, fg: str, resources: dict[str, _Resource], ids: dict[str, int],
-                           label_rows: list[tuple[int, str, str, str, float, str, str]], statuses: list[tuple[str, Term]], phase: Phase) -> None:
-    """A record identified as a real film is also known by that film's titles (as reconciliation knows it)."""
-    status: dict[str, float] = {}
-    for iri, value in statuses:
-        if isinstance(value, NamedNode) and value.value[len(fg):] in IDENTIFIED and iri in ids:
-            status[iri] = IDENTIFIED[value.value[len(fg):]]
-    if not status:
-        return
-    targets: dict[int, list[tuple[int, float]]] = {}
-    for iri, value in _values_counted(store, phase, fg + "identifiedAs"):
-        if iri in status and isinstance(value, NamedNode) and value.value in ids:
-            targets.setdefault(ids[value.value], []).append((ids[iri], status[iri]))
-    own: dict[int, set[str]] = {}
-    for row in label_rows:
-        own.setdefault(row[0], set()).add(row[1])
-    extra = []
-    for row in label_rows:
-        if row[3] in ("name", "originalTitle", "altLabel"):
-            for record, weight in targets.get(row[0], ()):
-                if row[1] not in own.get(record, set()):
-                    own.setdefault(record, set()).add(row[1])
-                    extra.append((record, row[1], row[2], "identified", weight, row[5], row[6]))
-    label_rows.extend(extra)
+def _add_identified_labels(db: sqlite3.Connection, identified: list[tuple[int, int, float]]) -> None:
+    """A record identified as a real film is also known by that film's titles (as reconciliation knows it).
+
+    ``identified``: (film, record, weight) in the order the store gave them. Each of the film's names, original
+    titles and other titles, in the label table's order, is added to each of its records (in that order) that is
+    not known by that text yet: its own labels, and the titles added before."""
+    db.execute("CREATE TEMP TABLE identified(seq INTEGER PRIMARY KEY, film INTEGER NOT NULL, record INTEGER NOT NULL, weight REAL NOT NULL)")
+    db.executemany("INSERT INTO temp.identified(film, record, weight) VALUES (?, ?, ?)", identified)
+    db.execute("CREATE INDEX temp.identified_film ON identified(film)")
+    db.execute("CREATE INDEX IF NOT EXISTS label_resource ON label(resource)")  # the records' own labels, looked up
+    db.execute("""
+        INSERT INTO label(resource, text, lang, source, weight, plain, loose)
+        SELECT record, text, lang, 'identified', weight, plain, loose FROM (
+          SELECT i.record, l.text, l.lang, i.weight, l.plain, l.loose, l.id AS lid, i.seq,
+                 ROW_NUMBER() OVER (PARTITION BY i.record, l.text ORDER BY l.id, i.seq) AS nth
+          FROM label l JOIN temp.identified i ON i.film = l.resource
+          WHERE l.source IN ('name', 'originalTitle', 'altLabel')
+            AND NOT EXISTS (SELECT 1 FROM label own WHERE own.resource = i.record AND own.text = l.text)
+        ) WHERE nth = 1 ORDER BY lid, seq""")
+    db.execute("DROP TABLE temp.identified")
 
 
 def _statistics(store: Store) -> str:

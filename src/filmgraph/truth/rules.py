@@ -40,7 +40,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from ..core.errors import FilmgraphError, InvalidData, NotFound
 from ..core.namespaces import DCTERMS, RDF, RDFS, XSD, ontology_ns, prefixes
 from ..core.rqheader import read_header
-from ..core.dataset import Store, Term
+from ..core.dataset import Store, Term, select_rows
 
 Severity = typing.Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
@@ -257,7 +257,7 @@ def list_rules() -> list[Rule]:
 def _rows(rule: Rule, store: Store) -> Iterable[Mapping[str, Term | str]]:
     if rule.check is not None:
         return rule.check(store)
-    return store.select(rule.sparql(store.base_iri))
+    return select_rows(store, rule.sparql(store.base_iri))
 
 
 def _text(term: Term | str) -> str:
