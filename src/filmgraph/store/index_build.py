@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pyoxigraph import Literal, NamedNode
 
-from ..core import iris
+from ..core import heap, iris
 from ..core.errors import FilmgraphError, InvalidData, Unavailable
 from .index_keys import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
 from ..core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
@@ -162,8 +162,11 @@ class _Resources:
         self.kind: list[str] = []
         self.types: list[str | tuple[str, ...]] = []
         """The resource's types of its kind: one prefixed name, or a tuple of them when it has several."""
-        self.label: list[tuple[int, str, str, str] | None] = []
-        """The display label chosen so far: (rank, text, language, plain key)."""
+        self.label: list[str | None] = []
+        """The display label chosen so far, its language, plain key and rank (no tuple a resource: 100 MB at 10^6 films)."""
+        self.label_lang: list[str | None] = []
+        self.label_plain: list[str | None] = []
+        self.label_rank = bytearray()
         self.date: list[str | None] = []
         self.year: list[int | None] = []
         self.position: list[int | None] = []
@@ -174,8 +177,9 @@ class _Resources:
         rid = self.ids.get(iri)
         if rid is None:
             self.ids[iri] = len(self.kind) + 1
-            for column in (self.label, self.date, self.year, self.position, self.status):
+            for column in (self.label, self.label_lang, self.label_plain, self.date, self.year, self.position, self.status):
                 column.append(None)
+            self.label_rank.append(0)
             self.kind.append(kind)
             self.types.append(type_name)
             return
@@ -231,8 +235,10 @@ def _write(store: Store, path: Path, build_id: str, triples: int, report: Report
         with progress.phase("index: writing", total=3, unit="steps") as writing:
             _write_rows(store, db, resources, writing)
         del resources  # the largest object of the build: not kept while the rest runs
+        heap.release()
         with progress.phase("dataset statistics", unit=""):
             statistics = _statistics(store)
+        heap.release()  # the statistics' evaluation in Oxigraph, freed
         if callable(report):
             report = report()
         with progress.phase("index: findings and indexes", unit=""):
@@ -283,22 +289,21 @@ def _read(store: Store, path: Path, phase: Phase) -> tuple[sqlite3.Connection, _
                 weights[rid] = IDENTIFIED[value.value[len(fg):]]
             if value.value.startswith(fg):
                 statuses[rid - 1] = sys.intern(value.value[len(fg):])
-        identified: list[tuple[int, int, float]] = []  # (film, record, weight), in the store's order
-        if weights:
-            for iri, value in _values_counted(store, phase, fg + "identifiedAs"):
-                rid = ids.get(iri)
-                if rid in weights and isinstance(value, NamedNode) and value.value in ids:
-                    identified.append((ids[value.value], rid, weights[rid]))  # type: ignore[index]
+        if weights:  # (film, record, weight), in the store's order, kept in SQLite
+            db.execute("CREATE TEMP TABLE identified(seq INTEGER PRIMARY KEY, film INTEGER NOT NULL, record INTEGER NOT NULL, weight REAL NOT NULL)")
+            db.executemany("INSERT INTO temp.identified(film, record, weight) VALUES (?, ?, ?)",
+                           ((ids[value.value], rid, weights[rid]) for rid, value in
+                            ((ids.get(iri), value) for iri, value in _values_counted(store, phase, fg + "identifiedAs"))
+                            if rid in weights and isinstance(value, NamedNode) and value.value in ids))
+        identified = bool(weights)
         del weights
 
-        labels = resources.label
         for source, predicate in LABELS:
             order = DISPLAY_SOURCES.index(source) if source in DISPLAY_SOURCES else len(DISPLAY_SOURCES)
             db.executemany("INSERT INTO label(resource, text, lang, source, weight, plain, loose) VALUES (?, ?, ?, ?, 1.0, ?, ?)",
-                           _label_rows(_values_counted(store, phase, predicate if ":" in predicate else fg + predicate), ids, labels, source, order))
+                           _label_rows(_values_counted(store, phase, predicate if ":" in predicate else fg + predicate), resources, source, order))
         if identified:
-            _add_identified_labels(db, identified)
-        del identified
+            _add_identified_labels(db)
 
         dates = resources.date
         for predicate in DATES:
@@ -342,10 +347,10 @@ def _read(store: Store, path: Path, phase: Phase) -> tuple[sqlite3.Connection, _
     return db, resources
 
 
-def _label_rows(values: Iterator[tuple[str, Term]], ids: dict[str, int], labels: list[tuple[int, str, str, str] | None],
-                source: str, order: int) -> Iterator[tuple[int, str, str, str, str, str]]:
+def _label_rows(values: Iterator[tuple[str, Term]], resources: _Resources, source: str, order: int) -> Iterator[tuple[int, str, str, str, str, str]]:
     """The label table's rows of one label property; the display label of each resource chosen meanwhile."""
     display = order < len(DISPLAY_SOURCES)
+    ids, labels, ranks = resources.ids, resources.label, resources.label_rank
     for iri, value in values:
         rid = ids.get(iri)
         if rid is None or not isinstance(value, Literal) or not value.value.strip():
@@ -355,10 +360,10 @@ def _label_rows(values: Iterator[tuple[str, Term]], ids: dict[str, int], labels:
         plain = plain_key(text)
         yield (rid, text, lang, source, plain, loosen(plain))
         if display:
-            rank = order * 3 + _lang_rank(lang)
-            best = labels[rid - 1]
-            if best is None or (rank, text) < (best[0], best[1]):
-                labels[rid - 1] = (rank, text, lang, plain)
+            n, rank = rid - 1, order * 3 + _lang_rank(lang)
+            best = labels[n]
+            if best is None or (rank, text) < (ranks[n], best):
+                labels[n], resources.label_lang[n], resources.label_plain[n], ranks[n] = text, lang, plain, rank
 
 
 def _write_rows(store: Store, db: sqlite3.Connection, resources: _Resources, phase: Phase) -> None:
@@ -372,9 +377,9 @@ def _write_rows(store: Store, db: sqlite3.Connection, resources: _Resources, pha
         # Streamed into SQLite, not listed first: at 10^6 films the list held 2.5 million rows.
         prefixes = {kind: iris.collection_iri(base, kind) for kind in COLLECTIONS}
         for n, iri in enumerate(ids):
-            kind, best, status = resources.kind[n], resources.label[n], resources.status[n]
-            label, lang = (best[1], best[2]) if best else (None, None)
-            key = sort_key(label, best[3]) if best else ""
+            kind, label, status = resources.kind[n], resources.label[n], resources.status[n]
+            lang = resources.label_lang[n]
+            key = sort_key(label, resources.label_plain[n]) if label else ""
             key = key or sort_key(iri[len(prefixes[kind]):])
             keys.append(key)
             yield (n + 1, iri, kind, label, lang, key, resources.year[n], resources.date[n], resources.position[n], status)
@@ -385,7 +390,8 @@ def _write_rows(store: Store, db: sqlite3.Connection, resources: _Resources, pha
                 counts[name] = counts.get(name, 0) + 1
 
     db.executemany("INSERT INTO resource VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", resource_rows())
-    resources.label.clear()
+    for column in (resources.label, resources.label_lang, resources.label_plain):
+        column.clear()
     db.executemany("INSERT INTO member VALUES (?, ?, ?, ?)", ((t, keys[n], iri, n + 1) for n, iri in enumerate(ids) for t in resources.types_of(n)))
     keys.clear()
     dates = resources.date
@@ -445,14 +451,12 @@ def _hash_children(store: Store) -> Iterator[tuple[str, str]]:
             yield child.value.split("#", 1)[0], child.value
 
 
-def _add_identified_labels(db: sqlite3.Connection, identified: list[tuple[int, int, float]]) -> None:
+def _add_identified_labels(db: sqlite3.Connection) -> None:
     """A record identified as a real film is also known by that film's titles (as reconciliation knows it).
 
-    ``identified``: (film, record, weight) in the order the store gave them. Each of the film's names, original
+    ``temp.identified``: (film, record, weight) in the order the store gave them. Each of the film's names, original
     titles and other titles, in the label table's order, is added to each of its records (in that order) that is
     not known by that text yet: its own labels, and the titles added before."""
-    db.execute("CREATE TEMP TABLE identified(seq INTEGER PRIMARY KEY, film INTEGER NOT NULL, record INTEGER NOT NULL, weight REAL NOT NULL)")
-    db.executemany("INSERT INTO temp.identified(film, record, weight) VALUES (?, ?, ?)", identified)
     db.execute("CREATE INDEX temp.identified_film ON identified(film)")
     db.execute("CREATE INDEX IF NOT EXISTS label_resource ON label(resource)")  # the records' own labels, looked up
     db.execute("""

@@ -40,6 +40,9 @@ MAX_YEARS = 10
 COMMON_WORD = 500
 """A word in more titles than this does not by itself make two titles worth comparing (``space``, ``film``)."""
 
+_COMMON = "<common>"
+"""Stands for the records of a word too common to pair records by (never an IRI: IRIs are not compared by identity)."""
+
 _AUXILIARIES = frozenset({"is", "are", "was", "were", "be", "been", "am", "the", "a", "an"})
 _SUFFIXES = ("ing", "es", "ed", "s")
 
@@ -147,17 +150,22 @@ def _title_match(a: _Record, b: _Record) -> _Match | None:
 
 def _candidates(records: dict[str, _Record]) -> Iterable[tuple[_Record, _Record]]:
     """Pairs worth comparing: records sharing a word of a title they are known by, or identified as one film."""
-    by_word: dict[str, str | set[str]] = {}  # one IRI as itself, a set from the second (most words are one record's)
+    # A word's records: one IRI as itself, a set from the second (most words are one record's), and
+    # _COMMON once the word is in more than COMMON_WORD titles (it pairs nothing by itself, and at 10^6
+    # films each such set held hundreds of thousands of IRIs).
+    by_word: dict[str, str | set[str]] = {}
 
     def add(word: str, iri: str) -> None:
         found = by_word.get(word)
         if found is None:
             by_word[word] = iri
         elif isinstance(found, str):
-            if found != iri:
+            if found != iri and found is not _COMMON:
                 by_word[word] = {found, iri}
         else:
             found.add(iri)
+            if len(found) > COMMON_WORD and not word.startswith("<"):
+                by_word[word] = _COMMON
 
     for r in records.values():
         for text in (r.title, *(r.film_titles or ())):
@@ -167,7 +175,7 @@ def _candidates(records: dict[str, _Record]) -> Iterable[tuple[_Record, _Record]
             add(f"<{r.film}>", r.iri)
     seen: set[tuple[str, str]] = set()
     for word, iris in by_word.items():
-        if isinstance(iris, str) or (len(iris) > COMMON_WORD and not word.startswith("<")):
+        if isinstance(iris, str):
             continue
         ordered = sorted(iris)
         for i, x in enumerate(ordered):
