@@ -12,8 +12,10 @@ dataset statistics), timing both and sampling the resident memory of each
 command's whole process tree every 0.2 s. The build's phases come from its
 progress lines on standard error (`build: PHASE: done, ... in S s`); phases that
 run beside others (the rules) overlap the rest, so they do not add up to the
-total. Disk is what each leaves in its folder: filmgraph's store and its site
-index, Oxigraph's store. Results go to bench/out/build.json and, as a Markdown
+total. The memory is also reported per process (the build, each rule process:
+its own peak, and what each held at the tree's peak), every sample in
+bench/out/build-memory-N.csv. Disk is what each leaves in its folder: filmgraph's
+store and its site index, Oxigraph's store. Results go to bench/out/build.json and, as a Markdown
 table, to stdout; the data and stores are deleted after each size unless --keep.
 """
 
