@@ -317,6 +317,8 @@ class Settings:
     header_timeout: float = _setting(10.0, "Seconds a connection may take to send a request's headers, idle keep-alive time included (granian); then it is closed.", _seconds(60.0), float)
     body_timeout: float = _setting(10.0, "Seconds a request may take to send its body once its headers are in (granian); past it 408 and the connection is closed.", _seconds(MAX_TIMEOUT), float)
     max_client_requests: int = _setting(64, "Requests one client (its address; behind trusted_proxies the address the proxy names) may have in flight in each web worker, still sending its body included (granian); past it 429 with Retry-After at once.", _integer(1, 100_000), int)
+    lean_sparql: bool = _setting(True, "Answer the common /sparql requests (GET, a POST form or a direct POST of one query) in the event loop, without the app's request objects or a thread (granian); the answers are the app's, byte for byte; no: every request goes through the app.", _boolean(), _bool)
+    access_log: bool = _setting(False, "Write a line per request to standard error (granian's access log; gunicorn's with --server gunicorn); it costs about a tenth of a millisecond a request.", _boolean(), _bool)
     public_url: str = _setting("", "Public URL of the site (scheme://host[:port]/), used in the service description; empty means the request's own host.", _url())
     data: tuple[Path, ...] = _setting(None, "Data files (Turtle), separated by the path separator; default: the shipped dataset.", _files("data", True), _paths, _default_data)
     ontology: tuple[Path, ...] = _setting(None, "Ontology files loaded with the data.", _files("ontology", False), _paths, _default_ontology)

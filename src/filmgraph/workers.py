@@ -16,6 +16,7 @@ the query was refused.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import queue
@@ -208,7 +209,43 @@ class WorkerPool:
             ) from None
         try:
             worker.conn.send(job)
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+            answered = worker.conn.poll(max(0.0, deadline - time.monotonic()))
+        except (EOFError, OSError) as exc:
+            raise self._died(worker, exc) from None
+        return self._reply(worker, answered)
+
+    async def run_async(self, job: Job) -> Rendered:
+        """:meth:`run` from an event loop: the loop waits for the worker's answer, no thread does."""
+        if self._closed:
+            raise Unavailable("the query workers are shut down")
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:  # every worker busy (a thread's query, one being replaced): wait as run does, on a thread
+            return await asyncio.get_running_loop().run_in_executor(None, self.run, job)
+        loop = asyncio.get_running_loop()
+        try:
+            worker.conn.send(job)
+        except (EOFError, OSError) as exc:
+            raise self._died(worker, exc) from None
+        fd = worker.conn.fileno()
+        readable = loop.create_future()
+        loop.add_reader(fd, lambda: readable.done() or readable.set_result(True))
+        try:
+            await asyncio.wait_for(readable, self.timeout)
+            answered = True
+        except asyncio.TimeoutError:
+            answered = False
+        except BaseException:  # cancelled with the job running: the worker cannot be told, so it is replaced
+            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+            raise
+        finally:
+            loop.remove_reader(fd)
+        return self._reply(worker, answered)
+
+    def _reply(self, worker: _Worker, answered: bool) -> Rendered:
+        """The answer of a worker that was sent a job, or the error; a worker past the limit is replaced."""
+        try:
+            if not answered:
                 threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
                 raise QueryTimeout(
                     f"query stopped at the time limit of {self.timeout:g} s (setting query_timeout)",
@@ -216,21 +253,25 @@ class WorkerPool:
                     seconds=self.timeout,
                 )
             status, payload = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            worker.process.join(timeout=0.5)
-            code = worker.process.exitcode
-            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
-            if self.confined and code == -sandbox.KILLED_BY:
-                raise QueryRefused(
-                    "the query tried to open a network connection (SERVICE), which this endpoint refuses: "
-                    "its query workers have no network access",
-                    refused="network",
-                ) from None
-            raise FilmgraphError(f"query worker died: {exc!r} (exit code {code})") from None
+        except (EOFError, OSError) as exc:
+            raise self._died(worker, exc) from None
         self._idle.put(worker)
         if status == "error":
             raise payload
-        return payload
+        return payload  # type: ignore[no-any-return]
+
+    def _died(self, worker: _Worker, exc: BaseException) -> FilmgraphError:
+        """The error for a worker that died on its job (replaced meanwhile): the sandbox's kill is a refusal."""
+        worker.process.join(timeout=0.5)
+        code = worker.process.exitcode
+        threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+        if self.confined and code == -sandbox.KILLED_BY:
+            return QueryRefused(
+                "the query tried to open a network connection (SERVICE), which this endpoint refuses: "
+                "its query workers have no network access",
+                refused="network",
+            )
+        return FilmgraphError(f"query worker died: {exc!r} (exit code {code})")
 
     def pids(self) -> list[int]:
         """Process ids of the idle workers (for tests and health checks)."""

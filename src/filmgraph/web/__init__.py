@@ -97,14 +97,25 @@ def frameable(resp: Response) -> Response:
     return resp
 
 
+def common_headers(settings: Settings) -> list[tuple[str, str]]:
+    """The headers every response carries unless it says otherwise: CORS for reads, and the page policies."""
+    headers = []
+    if settings.cors_origins:
+        headers.append(("Access-Control-Allow-Origin", settings.cors_origins))
+        headers.append(("Access-Control-Expose-Headers", "Content-Type, Content-Length, ETag, Link, Location, Vary, X-Result-Truncated"))
+    headers.append(("X-Content-Type-Options", "nosniff"))
+    headers.append(("Referrer-Policy", REFERRER_POLICY))
+    headers.append(("Content-Security-Policy", PAGE_POLICY))
+    headers.append(("X-Frame-Options", "DENY"))
+    return headers
+
+
+_FRAMING = ("Content-Security-Policy", "X-Frame-Options")
+
+
 def _common_headers(resp: Response) -> Response:
-    origins = services().settings.cors_origins
-    if origins:
-        resp.headers.setdefault("Access-Control-Allow-Origin", origins)
-        resp.headers.setdefault("Access-Control-Expose-Headers", "Content-Type, Content-Length, ETag, Link, Location, Vary, X-Result-Truncated")
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("Referrer-Policy", REFERRER_POLICY)
-    if "Content-Security-Policy" not in resp.headers:
-        resp.headers["Content-Security-Policy"] = PAGE_POLICY
-        resp.headers.setdefault("X-Frame-Options", "DENY")
+    framed = "Content-Security-Policy" in resp.headers  # a response with its own policy decides its framing
+    for name, value in common_headers(services().settings):
+        if not (framed and name in _FRAMING):
+            resp.headers.setdefault(name, value)
     return resp
