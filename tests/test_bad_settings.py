@@ -130,6 +130,8 @@ BAD = [
     ("shapes file missing", ["--shapes", "/nonexistent/shapes.ttl"], {}, "shapes", "no such shapes file"),
     ("store_path missing", ["--store-path", "/nonexistent/store"], {}, "store_path", "no such directory /nonexistent/store"),
     ("validate not a boolean", ["--validate", "maybe"], {}, "validate", "must be yes or no"),
+    ("lean_sparql not a boolean", ["--lean-sparql", "sometimes"], {}, "lean_sparql", "must be yes or no"),
+    ("access_log not a boolean", [], {"FILMGRAPH_ACCESS_LOG": "verbose"}, "access_log", "must be yes or no"),
     ("index_rules not a boolean", [], {"FILMGRAPH_INDEX_RULES": "2"}, "index_rules", "must be yes or no"),
 ]
 

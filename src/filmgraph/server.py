@@ -59,6 +59,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         # Said once the site is built: a data fault stops startup before anything listens.
         s = self.settings
         print(f"filmgraph: serving {s.base_iri} on http://{_bind(s.host, s.port)}/", file=sys.stderr)
+        _freeze()
         return app
 
 
@@ -115,10 +116,19 @@ def _serve_granian(settings: Settings) -> None:
         log_access=settings.access_log,
     )
     print(f"filmgraph: serving {settings.base_iri} on http://{_bind(settings.host, settings.port)}/ (granian)", file=sys.stderr)
+    _freeze()
     try:
         server.serve(target_loader=lambda: front, wrap_loader=False)
     finally:
         _release(app)
+
+
+def _freeze() -> None:
+    """Before the web workers are forked: what the site built stays in the pages they share. The collector would
+    write to every object it visits (its header), copying each page it is on into every worker; frozen, it never
+    visits them."""
+    gc.collect()
+    gc.freeze()
 
 
 def _release(app: object) -> None:

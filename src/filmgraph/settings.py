@@ -88,6 +88,11 @@ def _cache_mb() -> Allowed:
     return Allowed(f"an integer from 0 (off) to {MAX_CACHE_MB}, and at most the machine's memory in MiB", problem)
 
 
+def default_workers() -> int:
+    """Web workers by default: 1 on a machine of at most 2 cores, else 2."""
+    return 1 if (os.cpu_count() or 1) <= 2 else 2
+
+
 def _memory_mb() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
@@ -311,7 +316,7 @@ class Settings:
     base_iri: str = _setting(DEFAULT_BASE, "Canonical base IRI of every resource; the data files are written with the default and rewritten to this at load.", _base_iri())
     host: str = _setting("127.0.0.1", "Address the server listens on.", _host())
     port: int = _setting(8080, "Port the server listens on.", _integer(1, 65535), int)
-    workers: int = _setting(2, "Web worker processes of the production server.", _integer(1, MAX_WORKERS), int)
+    workers: int = _setting(None, "Web worker processes of the production server; default: 1 on a machine of 1 or 2 cores (one event loop serves many connections, and every process more costs memory: each has its own query workers, whose reads copy the pages of the in-memory engine they touch), else 2.", _integer(1, MAX_WORKERS), int, lambda: default_workers())
     threads: int = _setting(8, "Threads per web worker (concurrent requests per worker).", _integer(1, MAX_THREADS), int)
     server: str = _setting("granian", "HTTP server of filmgraph serve: granian (asynchronous: an idle, slow or half-sent connection holds no thread; a request reaches a thread once it is whole) or gunicorn (a thread per open connection).", _one_of("granian", "gunicorn"))
     header_timeout: float = _setting(10.0, "Seconds a connection may take to send a request's headers, idle keep-alive time included (granian); then it is closed.", _seconds(60.0), float)

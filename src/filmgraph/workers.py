@@ -17,6 +17,7 @@ the query was refused.
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import queue
@@ -161,6 +162,8 @@ class WorkerPool:
         ctx = _context(forked=self.memory is not None)
         parent, child = ctx.Pipe()
         process = ctx.Process(target=_serve, args=(child, self.store_path, self.stack, self.confined, self.memory), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
+        if self.memory is not None:
+            gc.freeze()  # forked: the collector must not write to (and so copy) the pages it shares with this process
         with _MAIN_LOCK:
             # A worker needs nothing from __main__; without this, multiprocessing re-runs the host
             # program's main script in every worker (and fails when it is stdin or an embedded server).
@@ -223,24 +226,24 @@ class WorkerPool:
         except queue.Empty:  # every worker busy (a thread's query, one being replaced): wait as run does, on a thread
             return await asyncio.get_running_loop().run_in_executor(None, self.run, job)
         loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + self.timeout
         try:
             worker.conn.send(job)
         except (EOFError, OSError) as exc:
             raise self._died(worker, exc) from None
         fd = worker.conn.fileno()
-        readable = loop.create_future()
-        loop.add_reader(fd, lambda: readable.done() or readable.set_result(True))
+        answered: asyncio.Future[bool] = loop.create_future()
+        loop.add_reader(fd, lambda: answered.done() or answered.set_result(True))
+        limit = loop.call_later(max(0.0, deadline - time.monotonic()), lambda: answered.done() or answered.set_result(False))
         try:
-            await asyncio.wait_for(readable, self.timeout)
-            answered = True
-        except asyncio.TimeoutError:
-            answered = False
+            ok = await answered
         except BaseException:  # cancelled with the job running: the worker cannot be told, so it is replaced
             threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
             raise
         finally:
             loop.remove_reader(fd)
-        return self._reply(worker, answered)
+            limit.cancel()
+        return self._reply(worker, ok)
 
     def _reply(self, worker: _Worker, answered: bool) -> Rendered:
         """The answer of a worker that was sent a job, or the error; a worker past the limit is replaced."""
