@@ -1,6 +1,6 @@
 """Fair shares of query time, without sockets: budgets, shares, the round-robin queue, who a client is.
 
-Each test drives :class:`~filmgraph.admission.Admission` with work that blocks
+Each test drives :class:`~filmgraph.sparql.admission.Admission` with work that blocks
 on an event, so what runs when is decided by the test, not by timing; every
 wait is bounded.
 """
@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from filmgraph.admission import Admission, client_key, parse_networks, slots_for
-from filmgraph.errors import QueryTimeout, TooManyRequests, Unavailable
+from filmgraph.sparql.admission import Admission, client_key, parse_networks, slots_for
+from filmgraph.core.errors import QueryTimeout, TooManyRequests, Unavailable
 
 WAIT = 10.0
 
@@ -205,7 +205,7 @@ def test_the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() -> None:
 
 
 def test_queries_without_query_workers_share_the_request_threads_but_one() -> None:
-    from filmgraph.settings import Settings
+    from filmgraph.core.settings import Settings
 
     assert slots_for(Settings(query_workers=3)) == 3
     assert slots_for(Settings(query_workers=2, store_url="http://127.0.0.1:9/sparql", threads=8)) == 7

@@ -22,15 +22,15 @@ import pytest
 from flask import Response
 from werkzeug.exceptions import ServiceUnavailable
 
-from filmgraph.errors import BadRequest, QueryTimeout, Unavailable
-from filmgraph.negotiate import weight
-from filmgraph.numbers import ascii_int, client_int
+from filmgraph.core.errors import BadRequest, QueryTimeout, Unavailable
+from filmgraph.formats.negotiate import weight
+from filmgraph.core.numbers import ascii_int, client_int
 from filmgraph.reconcile.extend import values
 from filmgraph.reconcile.index import Entry, Value
 from filmgraph.reconcile.matching import split_year
 from filmgraph.reconcile.schema import PROPERTY_BY_ID
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

@@ -22,10 +22,10 @@ import psutil
 import pytest
 import requests
 
-from filmgraph import settings as S
+from filmgraph.core import settings as S
 from filmgraph.cli import main
-from filmgraph.server import _Gunicorn
-from filmgraph.settings import Settings
+from filmgraph.web.server import _Gunicorn
+from filmgraph.core.settings import Settings
 
 from .loopback import free_port, port_is_open
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from filmgraph.errors import FilmgraphError
-from filmgraph.store.bind import bind, sparql_term, where_group_start
+from filmgraph.core.errors import FilmgraphError
+from filmgraph.sparql.bind import bind, sparql_term, where_group_start
 
 FILM = "https://w3id.org/filmgraph/film/silent-star-1960"
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph.errors import InvalidData
-from filmgraph.progress import Progress
-from filmgraph.rules import run_rules
-from filmgraph.settings import Settings
+from filmgraph.core.errors import InvalidData
+from filmgraph.core.progress import Progress
+from filmgraph.truth.rules import run_rules
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import INCOMPLETE, EmbeddedStore, building_dir
 
 from .indexdigest import cases, file_digest, index_digest

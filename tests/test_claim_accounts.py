@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph.claimview import home_page
-from filmgraph.namespaces import prefixes
-from filmgraph.services import Services
-from filmgraph.settings import Settings, _default_data
+from filmgraph.site.claimview import home_page
+from filmgraph.core.namespaces import prefixes
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings, _default_data
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 
@@ -90,7 +90,7 @@ def test_anticipating_a_later_event_is_shown_as_foresight_not_an_error(foresight
 
 def test_a_list_of_todays_shape_with_a_claim_without_evidence_still_loads(tmp_path: Path) -> None:
     """No evidence and no note is a warning of the shapes, not a refusal: lists written before the note still load."""
-    from filmgraph.settings import DEFAULT_BASE
+    from filmgraph.core.settings import DEFAULT_BASE
     from filmgraph.store.loader import read_all, validate
 
     example = (HERE.parent / "docs" / "examples" / "space-films.ttl").read_text(encoding="utf-8")

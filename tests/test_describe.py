@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from filmgraph import describe, iris, timeline
-from filmgraph.errors import Gone, NotFound
-from filmgraph.graphview import GraphView, format_date
-from filmgraph.namespaces import prefixes
-from filmgraph.schemaorg import SchemaOrg, script_json
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.site import describe, timeline
+from filmgraph.core import iris
+from filmgraph.core.errors import Gone, NotFound
+from filmgraph.site.graphview import GraphView, format_date
+from filmgraph.core.namespaces import prefixes
+from filmgraph.site.schemaorg import SchemaOrg, script_json
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 
 BASE = "https://w3id.org/filmgraph/"

@@ -12,12 +12,12 @@ import rdflib
 from flask.testing import FlaskClient
 from rdflib.compare import graph_diff, to_isomorphic
 
-from filmgraph import dump as dump_module
+from filmgraph.site import dump as dump_module
 from filmgraph import formats as F
-from filmgraph.dump import DumpCache, dataset_downloads, write_dump
-from filmgraph.query import QueryService
-from filmgraph.services import Services
-from filmgraph.settings import DEFAULT_BASE as BASE, Settings
+from filmgraph.site.dump import DumpCache, dataset_downloads, write_dump
+from filmgraph.sparql.query import QueryService
+from filmgraph.site.services import Services
+from filmgraph.core.settings import DEFAULT_BASE as BASE, Settings
 from filmgraph.web import create_app
 
 DUMPS = [d.filename for d in dataset_downloads()]

@@ -136,8 +136,8 @@ def test_body_over_the_limit_is_413(live_server, settings) -> None:
 
 
 def test_query_over_the_length_limit_is_414_by_get_and_413_by_post(serve_app, tmp_path) -> None:
-    from filmgraph.services import Services
-    from filmgraph.settings import Settings
+    from filmgraph.site.services import Services
+    from filmgraph.core.settings import Settings
     from filmgraph.store.embedded import EmbeddedStore
     from filmgraph.web import create_app
 

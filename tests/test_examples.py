@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from filmgraph.examples import Example, examples_fingerprint, list_examples, parse_example
-from filmgraph.rules import run_rules
+from filmgraph.site.examples import Example, examples_fingerprint, list_examples, parse_example
+from filmgraph.truth.rules import run_rules
 
 
 def _example(name: str) -> Example:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph.query import QueryService
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.sparql.query import QueryService
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

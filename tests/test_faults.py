@@ -26,9 +26,9 @@ import pytest
 import requests
 
 from filmgraph.cli import main
-from filmgraph.errors import InvalidData
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.errors import InvalidData
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import MARKER, EmbeddedStore
 from filmgraph.web import create_app
 

@@ -34,10 +34,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from filmgraph.examples import list_examples
-from filmgraph.iris import KINDS
-from filmgraph.services import Services
-from filmgraph.settings import DEFAULT_BASE, Settings
+from filmgraph.site.examples import list_examples
+from filmgraph.core.iris import KINDS
+from filmgraph.site.services import Services
+from filmgraph.core.settings import DEFAULT_BASE, Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

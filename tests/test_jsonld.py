@@ -20,10 +20,12 @@ from pyld import jsonld as pyld
 from rdflib.compare import to_isomorphic
 
 from filmgraph import formats as F
-from filmgraph import jsonld, jsonld_context
-from filmgraph.langtag import canonical, recase_serialized
-from filmgraph.namespaces import RDF
-from filmgraph.services import Services
+from filmgraph.formats import jsonld
+from filmgraph.site import context as site_context_module
+from filmgraph.site.context import sampled_survey, site_context
+from filmgraph.formats.langtag import canonical, recase_serialized
+from filmgraph.core.namespaces import RDF
+from filmgraph.site.services import Services
 
 BASE = "https://w3id.org/filmgraph/"
 
@@ -204,7 +206,7 @@ def test_any_accept_header_gives_a_known_profile(accept: str, override: str | No
 
 
 def test_the_context_has_a_term_for_every_property_and_class_of_the_data(services: Services) -> None:
-    ctx = jsonld.site_context(services.store)
+    ctx = site_context(services.store)
     predicates = {t.predicate.value for t in services.store.triples()} - {RDF + "type"}
     classes = {t.object.value for t in services.store.triples() if t.predicate.value == RDF + "type"}
     assert predicates - set(ctx.terms) == set()
@@ -216,11 +218,11 @@ def test_the_context_has_a_term_for_every_property_and_class_of_the_data(service
 
 
 def test_a_large_store_is_surveyed_by_a_sample_that_gives_every_property_a_term(client, services: Services) -> None:  # type: ignore[no-untyped-def]
-    from filmgraph.void import compute_statistics
+    from filmgraph.site.void import compute_statistics
 
     stats = compute_statistics(services.query, services.store.base_iri)
-    whole = jsonld.site_context(services.store)
-    sampled = jsonld.Context(services.store.base_iri, jsonld.sampled_survey(services.store, stats))
+    whole = site_context(services.store)
+    sampled = jsonld.Context(services.store.base_iri, sampled_survey(services.store, stats))
     assert set(sampled.terms) == set(whole.terms) and set(sampled.values) >= set(whole.values) - set(whole.terms)
     # Every class here has fewer members than a sample holds: the sample sees what the whole pass sees, except
     # the properties only blank nodes use (a blank node cannot be bound in a query), which get plain terms.
@@ -239,7 +241,7 @@ def test_a_built_store_above_the_limit_serves_the_sampled_context(settings, monk
     from filmgraph.store.embedded import EmbeddedStore
     from filmgraph.web import create_app
 
-    monkeypatch.setattr(jsonld_context, "SURVEY_WHOLE_UP_TO", 0)  # the shipped data, read as if it were large
+    monkeypatch.setattr(site_context_module, "SURVEY_WHOLE_UP_TO", 0)  # the shipped data, read as if it were large
     s = settings.replace(query_workers=0)
     svc = Services.build(s, EmbeddedStore.temporary_copy(s))
     try:

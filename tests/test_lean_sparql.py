@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from filmgraph.errors import QueryTimeout
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.errors import QueryTimeout
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.web.asgi import Answer
 from filmgraph.web.lean import LeanSparql
 from filmgraph.web.sparql import FAILED

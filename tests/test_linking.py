@@ -17,11 +17,11 @@ from rdflib.compare import isomorphic
 
 from filmgraph import formats as F
 from filmgraph.cli import main
-from filmgraph.errors import BadRequest, Unavailable
+from filmgraph.core.errors import BadRequest, Unavailable
 from filmgraph.reconcile.index import read_entries
 from filmgraph.reconcile.linking import REVIEW_FORMAT, SparqlClient, accept, discover
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 
 from .oxigraph_server import OxigraphServer, oxigraph_command

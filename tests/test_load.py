@@ -11,9 +11,9 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from filmgraph.cli import main
-from filmgraph.load import batches, discover_graph_store, update_in_batches, update_url
-from filmgraph.progress import Progress
-from filmgraph.settings import Settings
+from filmgraph.store.load import batches, discover_graph_store, update_in_batches, update_url
+from filmgraph.core.progress import Progress
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
 

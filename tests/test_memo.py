@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from filmgraph.langtag import canonical
-from filmgraph.memo import sized_lru
-from filmgraph.querytext import shape
+from filmgraph.formats.langtag import canonical
+from filmgraph.core.memo import sized_lru
+from filmgraph.sparql.querytext import shape
 
 
 def test_a_sized_memo_keeps_recent_calls_within_its_budget() -> None:

@@ -24,9 +24,9 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from filmgraph.query import QueryService
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.sparql.query import QueryService
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

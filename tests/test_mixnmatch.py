@@ -9,7 +9,7 @@ import pytest
 
 from filmgraph.cli import main
 from filmgraph.reconcile.mixnmatch import COLUMNS, FILENAME, write_catalog
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 
 ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from filmgraph import formats as F
-from filmgraph.errors import NotAcceptable
-from filmgraph.negotiate import choose
+from filmgraph.core.errors import NotAcceptable
+from filmgraph.formats.negotiate import choose
 
 
 def test_empty_accept_gets_the_default() -> None:

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from filmgraph.cli import main
-from filmgraph.errors import FilmgraphError, InvalidData, Unavailable
-from filmgraph.execute import Job
+from filmgraph.core.errors import FilmgraphError, InvalidData, Unavailable
+from filmgraph.sparql.execute import Job
 from filmgraph.reconcile.linking import SparqlClient
-from filmgraph.settings import Settings
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
 
@@ -180,7 +180,7 @@ def test_filmgraph_never_hands_outside_rdf_to_rdflib_or_sparqlwrappers_converter
 
 
 def test_an_allow_listed_service_that_redirects_is_not_followed(tmp_path: Path, listener: Loopback) -> None:
-    from filmgraph.services import Services
+    from filmgraph.site.services import Services
     from filmgraph.web import create_app
 
     for redirector in _remote(lambda hit: Answer(302, {"Location": f"{listener.url}/sparql"}, b"")):

@@ -12,8 +12,8 @@ from rdflib.compare import to_isomorphic
 from rdflib.namespace import RDF
 
 from filmgraph import formats as F
-from filmgraph.ontology_docs import build_doc, load_ontology
-from filmgraph.settings import Settings
+from filmgraph.site.ontology_docs import build_doc, load_ontology
+from filmgraph.core.settings import Settings
 
 RDF_DOCUMENTS = [(F.TURTLE, "turtle"), (F.JSONLD, "json-ld"), (F.NTRIPLES, "nt"), (F.RDFXML, "xml")]
 

@@ -12,12 +12,12 @@ from rdflib.compare import isomorphic
 from pyoxigraph import NamedNode
 
 from filmgraph import formats as F
-from filmgraph import iris
-from filmgraph.namespaces import prefixes
-from filmgraph.query import QueryService
-from filmgraph.rules import run_rules
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core import iris
+from filmgraph.core.namespaces import prefixes
+from filmgraph.sparql.query import QueryService
+from filmgraph.truth.rules import run_rules
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

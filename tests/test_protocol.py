@@ -18,8 +18,8 @@ import requests
 import rdflib
 from rdflib.namespace import RDF
 
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

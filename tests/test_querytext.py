@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from filmgraph.errors import BadQuery, QueryRefused
-from filmgraph.querytext import check_services, shape
+from filmgraph.core.errors import BadQuery, QueryRefused
+from filmgraph.sparql.querytext import check_services, shape
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ loopback listener records the requests the engine really sends. Then:
   compared with what the engine really calls);
 - the scan reports a SERVICE  =>  the engine called out, except where the
   example holds the one case the scan refuses on purpose (a name ending in
-  ``service`` right before a term and a ``{``: see ``filmgraph.querytext``);
+  ``service`` right before a term and a ``{``: see ``filmgraph.sparql.querytext``);
 - the scan's form is the form of the engine's result.
 
 A second test mutates those queries with grammar-relevant characters (quotes,
@@ -34,8 +34,8 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from filmgraph.errors import BadQuery, QueryRefused
-from filmgraph.querytext import resolve, shape
+from filmgraph.core.errors import BadQuery, QueryRefused
+from filmgraph.sparql.querytext import resolve, shape
 
 from .loopback import Answer, Hit, Loopback
 

@@ -12,7 +12,7 @@ import requests
 
 from filmgraph.reconcile.matching import loose_key, plain_key, split_year
 from filmgraph.reconcile.service import ReconcileService
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 
 
 @pytest.fixture(scope="module")

@@ -22,12 +22,12 @@ import rdflib
 import requests
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from filmgraph.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
-from filmgraph.execute import Job
-from filmgraph.query import named_query
-from filmgraph.querytext import shape
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.core.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
+from filmgraph.sparql.execute import Job
+from filmgraph.sparql.query import named_query
+from filmgraph.sparql.querytext import shape
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
 from filmgraph.web import create_app
@@ -306,7 +306,7 @@ def test_bindings_mean_the_same_as_embedded_substitutions(query: str, bindings: 
 
 
 def test_rules_find_the_same_problems_remotely(local_store: EmbeddedStore, remote_services: Services) -> None:
-    from filmgraph.rules import run_rules
+    from filmgraph.truth.rules import run_rules
 
     local, remote = run_rules(local_store), run_rules(remote_services.store)
     assert local.findings and local.findings == remote.findings
@@ -315,7 +315,7 @@ def test_rules_find_the_same_problems_remotely(local_store: EmbeddedStore, remot
 
 def test_the_remote_index_keeps_the_rules_findings_made_at_startup(local_store: EmbeddedStore, remote_services: Services) -> None:
     """Run once with the index, under its own limit: pages read them, as from a pre-built store's index."""
-    from filmgraph.rules import run_rules
+    from filmgraph.truth.rules import run_rules
 
     kept = remote_services.index.report()
     assert kept is not None and remote_services.index.has_findings
@@ -325,7 +325,7 @@ def test_the_remote_index_keeps_the_rules_findings_made_at_startup(local_store: 
 
 def test_dump_stream_is_isomorphic_and_pages_give_the_same_graph(local_store: EmbeddedStore, remote_services: Services) -> None:
     from filmgraph import formats as F
-    from filmgraph.dump import write_dump
+    from filmgraph.site.dump import write_dump
 
     remote = remote_services.store
     dumped = b"".join(write_dump(remote, F.TURTLE))
@@ -411,7 +411,7 @@ def test_ontology_is_isomorphic_remotely(live_server, remote_server) -> None:  #
 @pytest.mark.skipif(not _has("filmgraph.web.dumps"), reason="dumps are not built yet")
 def test_turtle_dump_is_isomorphic_remotely(live_server, remote_server) -> None:  # type: ignore[no-untyped-def]
     from filmgraph import formats as F
-    from filmgraph.dump import dataset_downloads
+    from filmgraph.site.dump import dataset_downloads
 
     name = next(d.filename for d in dataset_downloads() if d.format is F.TURTLE and not d.filename.endswith(".gz"))
     local, remote = _get(live_server, f"/dumps/{name}", "*/*"), _get(remote_server, f"/dumps/{name}", "*/*")
@@ -519,8 +519,8 @@ def test_a_rule_slower_than_its_limit_is_left_out_of_the_remote_report(settings:
 
     No page runs the rules afterwards: the report lists the rules that ran, with all their findings.
     """
-    from filmgraph import services as services_module
-    from filmgraph.rules import run_rules
+    from filmgraph.site import services as services_module
+    from filmgraph.truth.rules import run_rules
 
     monkeypatch.setattr(services_module, "RULE_QUERY_TIMEOUT", 1.0)  # the limit, shortened for the test
     proxy = _slow_proxy(oxigraph, "Year out of range", 3.0)  # the rule's own header comment travels with it

@@ -5,11 +5,11 @@ from __future__ import annotations
 import requests
 
 from filmgraph import formats as F
-from filmgraph.execute import Job
-from filmgraph.resultcache import ResultCache, entry_size
-from filmgraph.results import Rendered
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.sparql.execute import Job
+from filmgraph.sparql.resultcache import ResultCache, entry_size
+from filmgraph.sparql.results import Rendered
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 
@@ -70,7 +70,7 @@ def test_repeated_query_is_answered_from_the_cache_with_the_same_bytes(serve_app
 
 
 def test_remote_stores_are_never_cached() -> None:
-    from filmgraph.query import QueryService
+    from filmgraph.sparql.query import QueryService
 
     service = QueryService(object(), Settings(store_url="http://127.0.0.1:9/sparql", result_cache_mb=8))  # type: ignore[arg-type]
     assert service.cache is None

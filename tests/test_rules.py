@@ -11,11 +11,11 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from filmgraph.errors import InvalidData, NotFound
-from filmgraph.namespaces import RDF, ontology_ns
-from filmgraph.rules import Finding, Report, list_rules, parse_rule, run_rules
-from filmgraph.settings import DEFAULT_BASE
-from filmgraph.store.base import Bindings, Row
+from filmgraph.core.errors import InvalidData, NotFound
+from filmgraph.core.namespaces import RDF, ontology_ns
+from filmgraph.truth.rules import Finding, Report, list_rules, parse_rule, run_rules
+from filmgraph.core.settings import DEFAULT_BASE
+from filmgraph.core.dataset import Bindings, Row
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.loader import read_all
 

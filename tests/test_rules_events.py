@@ -12,11 +12,11 @@ import pyoxigraph as ox
 import pytest
 
 from filmgraph.cli import main
-from filmgraph.duplicates import MAX_YEARS, title_key
-from filmgraph.namespaces import ontology_ns
+from filmgraph.truth.duplicates import MAX_YEARS, title_key
+from filmgraph.core.namespaces import ontology_ns
 from filmgraph.reconcile.matching import similarity
-from filmgraph.rules import Report, run_rules
-from filmgraph.settings import DEFAULT_BASE
+from filmgraph.truth.rules import Report, run_rules
+from filmgraph.core.settings import DEFAULT_BASE
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.loader import read_all
 

@@ -20,9 +20,9 @@ import pyoxigraph as ox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filmgraph.namespaces import RDF, ontology_ns
-from filmgraph.rules import run_rules
-from filmgraph.settings import DEFAULT_BASE
+from filmgraph.core.namespaces import RDF, ontology_ns
+from filmgraph.truth.rules import run_rules
+from filmgraph.core.settings import DEFAULT_BASE
 from filmgraph.store.embedded import EmbeddedStore
 
 EXAMPLES = int(os.environ.get("FILMGRAPH_RULES_EXAMPLES", "300"))

@@ -24,8 +24,8 @@ import psutil
 import pytest
 import requests
 
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

@@ -1,6 +1,6 @@
 """Defence in depth: with the query scan switched off, a SERVICE query still reaches nobody.
 
-The scan (``filmgraph.querytext``) is the first guard; the kernel is the second.
+The scan (``filmgraph.sparql.querytext``) is the first guard; the kernel is the second.
 Here the first is switched off (``check_services`` lets everything through and
 ``shape`` reports no SERVICE), and SERVICE queries of every kind go to the real
 endpoint over a real socket, run by real query workers. The listener must see
@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from filmgraph import query as query_module, querytext, sandbox
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.sparql import query as query_module, querytext, sandbox
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

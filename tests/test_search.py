@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph import index_build, search
-from filmgraph.errors import InvalidData
-from filmgraph.index import INDEX_FILE, SiteIndex, sort_key
+from filmgraph.store import index_build
+from filmgraph.site import search
+from filmgraph.core.errors import InvalidData
+from filmgraph.store.index import INDEX_FILE, SiteIndex
+from filmgraph.store.index_keys import sort_key
 from filmgraph.reconcile.scaled import ScaledLabelIndex
 from filmgraph.reconcile.service import ReconcileService
-from filmgraph.rules import run_rules
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.truth.rules import run_rules
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import MARKER, EmbeddedStore
 from filmgraph.web import create_app
 
@@ -380,7 +382,7 @@ def test_the_dataset_description_of_a_large_graph_lists_a_bounded_sample_of_find
     """Thousands of findings: each rule lists at most FINDINGS_LISTED and states how many it made."""
     import pyoxigraph as ox
 
-    from filmgraph.void import FINDINGS_LISTED
+    from filmgraph.site.void import FINDINGS_LISTED
 
     report = generated.index.report()
     assert report is not None
@@ -407,7 +409,7 @@ def test_the_dataset_description_of_a_large_graph_lists_a_bounded_sample_of_find
 
 def test_a_sampled_report_counts_and_finds_every_finding(generated: Services) -> None:
     """Pages read a sample of each rule's findings, the counts of all, and ask for the findings about a resource."""
-    from filmgraph.void import FINDINGS_LISTED
+    from filmgraph.site.void import FINDINGS_LISTED
 
     whole, sample = generated.index.report(), generated.index.report(FINDINGS_LISTED)
     assert whole is not None and sample is not None

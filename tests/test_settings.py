@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from filmgraph.settings import Settings, allowed, table
+from filmgraph.core.settings import Settings, allowed, table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

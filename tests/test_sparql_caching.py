@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store import DatasetSpec
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app

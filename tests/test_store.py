@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from filmgraph.errors import InvalidData
-from filmgraph.settings import Settings
+from filmgraph.core.errors import InvalidData
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 
 
@@ -66,7 +66,7 @@ def test_bound_values_give_what_substitutions_give_for_every_kind_of_term() -> N
     """Bindings travel as a VALUES block (Oxigraph then plans from them); blank nodes stay substitutions."""
     import pyoxigraph as ox
 
-    from filmgraph.query import prefixed_query
+    from filmgraph.sparql.query import prefixed_query
 
     store = EmbeddedStore.build(Settings(validate=False))
     base = store.base_iri

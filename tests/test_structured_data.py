@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pyld import jsonld as pyld
 
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 
 from .htmltree import parse
 

@@ -35,8 +35,8 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from filmgraph.examples import list_examples
-from filmgraph.settings import DEFAULT_BASE, Settings
+from filmgraph.site.examples import list_examples
+from filmgraph.core.settings import DEFAULT_BASE, Settings
 
 from .loopback import Loopback, free_port, port_is_open, session_from
 

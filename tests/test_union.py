@@ -8,8 +8,8 @@ import rdflib.compare
 from pyoxigraph import NamedNode
 
 from filmgraph import formats as F
-from filmgraph import iris
-from filmgraph.services import Services
+from filmgraph.core import iris
+from filmgraph.site.services import Services
 
 BASE = "https://w3id.org/filmgraph/"
 FORMATS = [(F.TURTLE, "turtle", "filmgraph.ttl"), (F.JSONLD, "json-ld", "filmgraph.jsonld"), (F.NTRIPLES, "nt", "filmgraph.nt")]

@@ -13,12 +13,12 @@ from rdflib.compare import to_isomorphic
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, XSD
 
 from filmgraph import formats as F
-from filmgraph.query import QueryService
-from filmgraph.rules import list_rules, run_rules
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.sparql.query import QueryService
+from filmgraph.truth.rules import list_rules, run_rules
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
-from filmgraph.void import compute_statistics, namespace_of
+from filmgraph.site.void import compute_statistics, namespace_of
 from filmgraph.web import create_app
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
@@ -260,7 +260,7 @@ def test_statistics_come_from_the_index_built_with_the_store(settings: Settings,
 
 def test_statistics_are_computed_once_per_app_when_the_index_has_none(settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     """An index built by an older filmgraph has no statistics: the site computes them on first use, once."""
-    from filmgraph.index import SiteIndex
+    from filmgraph.store.index import SiteIndex
     from filmgraph.web import dataset as dataset_view
 
     calls = []
@@ -279,7 +279,7 @@ def test_statistics_are_computed_once_per_app_when_the_index_has_none(settings: 
 
 
 def test_statistics_survive_their_json_with_every_kind_of_stated_term() -> None:
-    from filmgraph.void import Partition, Statistics
+    from filmgraph.site.void import Partition, Statistics
 
     stats = Statistics(
         1, 2, 3, 4, 5, 1, (Partition("http://x/C", "x:C", 7, "class-x-C"),), (Partition("http://x/p", "x:p", 9, "property-x-p"),),

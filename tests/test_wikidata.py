@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from filmgraph.cli import main
-from filmgraph.errors import BadRequest
+from filmgraph.core.errors import BadRequest
 from filmgraph.reconcile.wikidata import FILM_ID, accepted_edits, csv_text, v1
-from filmgraph.services import Services
+from filmgraph.site.services import Services
 
 from .oxigraph_server import OxigraphServer
 from .test_linking import wikidata  # noqa: F401  (the loopback fixture endpoint of test_linking)

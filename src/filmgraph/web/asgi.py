@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..admission import Network, client_key
-from ..numbers import ascii_int
+from ..sparql.admission import Network, client_key
+from ..core.numbers import ascii_int
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]

@@ -29,8 +29,8 @@ from werkzeug.http import parse_options_header
 from werkzeug.sansio.utils import get_current_url, get_host
 
 from .. import formats as F
-from ..errors import FilmgraphError
-from ..services import Services
+from ..core.errors import FilmgraphError
+from ..site.services import Services
 from .asgi import Answer, Scope
 from .intake import check_utf8
 from .sparql import DATASET_PARAMS, FAILED, FORMAT_PARAMS, UPDATE_PARAMS, answer_headers

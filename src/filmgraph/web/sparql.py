@@ -6,12 +6,12 @@ from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.http import quote_etag
 
 from .. import formats as F
-from ..errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, UriTooLong
-from ..negotiate import choose
-from ..query import refuse_update
-from ..results import Rendered
-from ..service_description import describe_service
-from ..settings import Settings
+from ..core.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, UriTooLong
+from ..core.settings import Settings
+from ..formats.negotiate import choose
+from ..sparql.query import refuse_update
+from ..sparql.results import Rendered
+from ..sparql.service_description import describe_service
 from ..store import DatasetSpec
 from . import query_ui, services
 from .intake import body_too_large
