@@ -27,7 +27,7 @@ before an IRI or variable and a ``{`` (``?s ex:myservice ?o {}``).
 
 A scan is only the first guard: query workers also run without network access
 (see :mod:`filmgraph.sparql.sandbox`), so a query this reading misjudges still cannot
-reach out. The differential test in ``tests/test_querytext_engine.py`` holds
+reach out. The differential test in ``tests/sparql/test_querytext_engine.py`` holds
 it to the engine on generated queries.
 """
 
