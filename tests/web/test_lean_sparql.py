@@ -27,7 +27,7 @@ from filmgraph.web.asgi import Answer
 from filmgraph.web.lean import LeanSparql
 from filmgraph.web.sparql import FAILED
 
-from .loopback import free_port
+from ..loopback import free_port
 from .test_traffic import Server, built_store  # noqa: F401  (a fixture)
 
 FG = "https://w3id.org/filmgraph/ontology#"
