@@ -17,8 +17,9 @@ worker:
   queue is full, the client with the most queries waiting loses its newest one
   to a client with fewer, else the newcomer gets 503 with Retry-After at once.
   A query that waits longer than the time limit gets 503 too. A waiting query
-  holds a request thread, so with ``query_workers + query_queue`` below the web
-  worker's threads a thread is always left for another client (and for pages).
+  holds a request thread (or, from the lean /sparql path, only a place in the event
+  loop: :meth:`Admission.enter`), so with ``query_workers + query_queue`` below the
+  web worker's threads a thread is always left for another client (and for pages).
 
 A client is its address (REMOTE_ADDR; an IPv6 address counts by its /64, the
 block one subscriber usually has). Behind a proxy listed in ``trusted_proxies``

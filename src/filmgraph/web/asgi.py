@@ -9,7 +9,9 @@ and as soon as a chunked one passes it) and in time (``body_timeout``: 408),
 and only then hands the request to the WSGI app on a thread of a fixed pool.
 A query answer the app marks as the same for every identical request (the
 store is read-only) is kept here too, and the next identical request is
-answered by the event loop without a thread or the app.
+answered by the event loop without a thread or the app. A fast path (``fast``:
+filmgraph's lean ``/sparql``, :mod:`filmgraph.web.lean`) may answer a request
+first, in the event loop; what it leaves goes to the app as before.
 One client (its address, or behind a trusted proxy the address it names) may
 have at most ``max_client_requests`` requests in flight in a worker: past it,
 429 at once, whatever state its other requests are in.
