@@ -237,8 +237,8 @@ class WorkerPool:
         limit = loop.call_later(max(0.0, deadline - time.monotonic()), lambda: answered.done() or answered.set_result(False))
         try:
             ok = await answered
-        except BaseException:  # cancelled with the job running: the worker cannot be told, so it is replaced
-            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+        except BaseException:  # cancelled (the client went away) with the job running: a thread waits for its end
+            threading.Thread(target=self._settle, args=(worker, deadline), daemon=True).start()
             raise
         finally:
             loop.remove_reader(fd)
@@ -262,6 +262,17 @@ class WorkerPool:
         if status == "error":
             raise payload
         return payload  # type: ignore[no-any-return]
+
+    def _settle(self, worker: _Worker, deadline: float) -> None:
+        """The end of a job nobody waits for any more: the worker goes back to the pool, or is replaced at the limit."""
+        try:
+            answered = worker.conn.poll(max(0.0, deadline - time.monotonic()))
+        except (EOFError, OSError):
+            answered = True  # _reply finds the worker dead
+        try:
+            self._reply(worker, answered)
+        except Exception:  # noqa: BLE001 - its answer, or its error, goes to no one
+            pass
 
     def _died(self, worker: _Worker, exc: BaseException) -> FilmgraphError:
         """The error for a worker that died on its job (replaced meanwhile): the sandbox's kill is a refusal."""
