@@ -48,3 +48,18 @@ def test_over_the_row_cap_or_the_bytes_it_is_left_to_the_writer_that_cuts(store:
     assert cut.truncated and cut.count == 29 and b'"truncated":true' in cut.body
     small = run_job(store, Job(query, "json", 100, "http://a/", max_bytes=1024))
     assert small.truncated and small.cut_by == "max_result_bytes" and len(small.body) <= 1024
+
+
+def test_the_engines_ntriples_is_the_same_bytes_as_filmgraphs_and_held_to_the_limits(store: ox.Store) -> None:
+    from filmgraph.sparql.results import render_graph, triples_capped, whole_ntriples
+
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    triples, truncated = triples_capped(iter(store.query(query)), 10_000)  # type: ignore[call-overload]
+    mine = render_graph(triples, F.NTRIPLES, "http://a/", truncated, 10_000)
+    whole = whole_ntriples(store.query(query), 10_000)  # type: ignore[arg-type]
+    assert whole is not None and whole.body == mine.body and whole.count == mine.count == 60
+    assert b"@ru" in whole.body and b"\\n" in whole.body  # a language tag, a line end escaped inside a literal
+    assert whole_ntriples(store.query(query), 59) is None  # type: ignore[arg-type]
+    assert whole_ntriples(store.query(query), 60, max_bytes=1024) is None  # type: ignore[arg-type]
+    cut = run_job(store, Job(query, "ntriples", 59, "http://a/"))
+    assert cut.truncated and cut.count == 59 and cut.body.startswith(b"# result truncated to 59 triples")

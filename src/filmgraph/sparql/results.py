@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from .. import formats as F
+from ..formats.langtag import recase_serialized
 from ..core.errors import ResultTooLarge
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -171,6 +172,22 @@ def whole_json(solutions: ox.QuerySolutions, cap: int, max_bytes: int = 0) -> Re
     if rows > cap:
         return None
     return Rendered(body, F.SPARQL_JSON, False, rows)
+
+
+def whole_ntriples(triples: ox.QueryTriples, cap: int, max_bytes: int = 0) -> Rendered | None:
+    """A CONSTRUCT or DESCRIBE answer in N-Triples written by the engine's serializer (the same bytes as
+    :func:`render_graph`), when it is within ``cap`` triples and ``max_bytes``; else None, and the triples are
+    spent (see :func:`whole_json`). One triple a line: N-Triples escapes the line ends of literals."""
+    out = _Bounded(max_bytes or sys.maxsize)
+    try:
+        triples.serialize(output=out, format=ox.RdfFormat.N_TRIPLES)
+    except _Over:
+        return None
+    body = b"".join(out.parts)
+    count = body.count(b"\n")
+    if count > cap:
+        return None
+    return Rendered(recase_serialized(body), F.NTRIPLES, False, count)
 
 
 def render_rows(variables: Sequence[str], rows: list[tuple], fmt: F.Format, truncated: bool, cap: int, max_bytes: int = 0) -> Rendered:
