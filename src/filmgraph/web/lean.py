@@ -31,6 +31,8 @@ from werkzeug.sansio.utils import get_current_url, get_host
 from .. import formats as F
 from ..core.errors import FilmgraphError
 from ..site.services import Services
+from ..sparql.execute import Job
+from ..sparql.query import Prepared
 from .asgi import Answer, Scope
 from .intake import check_utf8
 from .sparql import DATASET_PARAMS, FAILED, FORMAT_PARAMS, UPDATE_PARAMS, answer_headers
@@ -55,30 +57,14 @@ class LeanSparql:
     async def __call__(self, scope: Scope, body: bytes) -> Answer | dict[str, Any] | None:
         if scope["path"] != PATH or scope["method"] not in ("GET", "POST") or scope.get("root_path"):
             return None
-        found: dict[bytes, list[str]] = {}
-        for name, value in scope["headers"]:
-            name = name.lower()
-            if name in _WANTED:
-                found.setdefault(name, []).append(value.decode("latin-1"))
-        if b"if-none-match" in found:
-            return None  # the client may hold the answer: the app says 304
-        request = self._read(scope, body, found)
-        if request is None:
-            return None
-        query, overrides, method = request
-        svc = self.svc.query
-        accept = ",".join(found[b"accept"]) if b"accept" in found else None
-        base = self._base(scope, found)
-        if base is None:
-            return None
         try:
-            prepared = svc.prepare(query, accept, overrides, base=base)
-            job = svc.job(prepared, base=base)
-            tag = svc.etag(job) if method == "GET" else None
-        except FilmgraphError:
-            return None  # refused before it runs: the app reads it again and says why
-        peer = (scope.get("client") or ("", 0))[0]
-        client = svc.admission.client(str(peer), found.get(b"x-forwarded-for", ()), found.get(b"forwarded", ()))
+            ready = self._prepare(scope, body)
+        except Exception:  # noqa: BLE001 - refused before it runs, or something unforeseen: the app reads it again and says why
+            return None
+        if ready is None:
+            return None
+        prepared, job, tag, client = ready
+        svc = self.svc.query
         try:
             rendered = await svc.run_job_async(job, client)
         except Exception as exc:  # noqa: BLE001 - the app's one error mapper answers it (a fault of ours: 500)
@@ -88,6 +74,29 @@ class LeanSparql:
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer_headers(self.svc.settings, rendered, prepared.shape.volatile, tag)]
         headers.append((b"content-length", str(len(rendered.body)).encode()))
         return Answer(200, headers + self.common, rendered.body, fixed=svc.fixed_answer(job))
+
+    def _prepare(self, scope: Scope, body: bytes) -> tuple[Prepared, Job, str | None, str] | None:
+        """The checked query, its job, its ETag (GET) and its client, as the view makes them; None: the app's."""
+        found: dict[bytes, list[str]] = {}
+        for name, value in scope["headers"]:
+            name = name.lower()
+            if name in _WANTED:
+                found.setdefault(name, []).append(value.decode("latin-1"))
+        if b"if-none-match" in found:
+            return None  # the client may hold the answer: the app says 304
+        request = self._read(scope, body, found)
+        base = self._base(scope, found)
+        if request is None or base is None:
+            return None
+        query, overrides, method = request
+        svc = self.svc.query
+        accept = ",".join(found[b"accept"]) if b"accept" in found else None
+        prepared = svc.prepare(query, accept, overrides, base=base)
+        job = svc.job(prepared, base=base)
+        tag = svc.etag(job) if method == "GET" else None
+        peer = (scope.get("client") or ("", 0))[0]
+        client = svc.admission.client(str(peer), found.get(b"x-forwarded-for", ()), found.get(b"forwarded", ()))
+        return prepared, job, tag, client
 
     def _read(self, scope: Scope, body: bytes, found: dict[bytes, list[str]]) -> tuple[str, list[str], str] | None:
         """The query and format overrides of a request the view would read the same way, or None."""
