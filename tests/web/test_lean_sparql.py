@@ -34,6 +34,8 @@ FG = "https://w3id.org/filmgraph/ontology#"
 FILMS = f"SELECT ?f ?t WHERE {{ ?f a <{FG}FilmRecord> ; <https://schema.org/name> ?t }} ORDER BY ?t"
 ASK = f"ASK {{ ?f a <{FG}FilmRecord> }}"
 GRAPH = f"CONSTRUCT {{ ?f a <{FG}FilmRecord> ; <https://schema.org/name> ?t }} WHERE {{ ?f a <{FG}FilmRecord> ; <https://schema.org/name> ?t }}"
+LONG = "SELECT (GROUP_CONCAT(CONCAT(STR(?s), STR(?p), STR(?o))) AS ?all) (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(!isBlank(?s) && !isBlank(?o)) }"
+"""One row of a hundred KB and more: read from the worker's pipe in more than one piece."""
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } # lean"
 JSON, XML, CSV, TSV = "application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values"
 FLAGS = ("--workers", "1", "--max-rows", "4", "--query-timeout", "2", "--query-budget", "0")
@@ -53,6 +55,7 @@ def _requests() -> list[tuple[str, str, dict[str, object]]]:
         ("POST form ask", "POST", {"data": {"query": ASK}, "headers": {**form, "Accept": XML}}),
         ("POST form, format in the URL", "POST", {"params": {"format": "tsv"}, "data": {"query": FILMS}, "headers": form}),
         ("POST direct ask, charset", "POST", {"data": ASK.encode(), "headers": {"Content-Type": "application/sparql-query; charset=UTF-8"}}),
+        ("a long answer", "POST", {"data": LONG.encode(), "headers": direct}),
         ("describe", "POST", {"data": f"DESCRIBE <https://w3id.org/filmgraph/film/{1}>".encode(), "headers": direct}),
         ("a cut answer (max_rows 4)", "GET", {"params": {"query": f"SELECT ?s WHERE {{ ?s a <{FG}FilmRecord> }} ORDER BY ?s"}}),
         ("a relative IRI", "GET", {"params": {"query": "SELECT ?x WHERE { BIND(<films/1> AS ?x) }"}, "headers": {"Host": "example.org:8080"}}),
@@ -110,6 +113,7 @@ def test_the_lean_path_answers_every_request_as_the_app_does(servers: tuple[Serv
     assert answers["the time limit"][0] == 503 and answers["a syntax error"][0] == 400
     assert ("x-result-truncated", "true; limit=4") in answers["a cut answer (max_rows 4)"][1]
     assert b"http://example.org:8080/films/1" in answers["a relative IRI"][2]
+    assert answers["a long answer"][0] == 200 and len(answers["a long answer"][2]) > 100_000
 
 
 def test_a_volatile_answer_has_the_same_headers_on_both_paths(servers: tuple[Server, Server]) -> None:
@@ -124,19 +128,30 @@ def _scope(method: str, query_string: bytes = b"", headers: tuple[tuple[bytes, b
             "headers": [(b"host", b"127.0.0.1:8080"), *headers], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8080), "scheme": "http"}
 
 
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    """Run in the loop Granian runs the app in: uvloop when it is installed (it leaves watched files non-blocking)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def test_the_lean_path_answers_the_common_requests_itself_and_passes_the_rest_on(built_store: Path) -> None:  # noqa: F811
     services = Services.build(Settings(store_path=str(built_store), query_timeout=2, query_budget=0))
     lean = LeanSparql(services)
     direct = (b"content-type", b"application/sparql-query")
     form = (b"content-type", b"application/x-www-form-urlencoded")
     try:
-        asked = lambda scope, body=b"": asyncio.run(lean(scope, body))  # noqa: E731
+        asked = lambda scope, body=b"": _run(lean(scope, body))  # noqa: E731
         assert asked(_scope("POST", headers=(direct,)), ASK.encode()) is None  # no query workers yet: the app starts them
         services.query.run(services.query.prepare(ASK, None))
         for scope, body in [
             (_scope("POST", headers=(direct,)), ASK.encode()),
             (_scope("POST", headers=(form,)), b"query=" + ASK.replace(" ", "+").encode()),
             (_scope("GET", b"query=ASK%7B%7D&format=xml"), b""),
+            (_scope("POST", headers=(direct,)), LONG.encode()),
+            (_scope("POST", headers=(direct,)), LONG.encode()),
         ]:
             made = asked(scope, body)
             assert isinstance(made, Answer) and made.status == 200, scope

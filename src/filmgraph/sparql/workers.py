@@ -243,6 +243,8 @@ class WorkerPool:
         finally:
             loop.remove_reader(fd)
             limit.cancel()
+            # uvloop (Granian's loop) leaves a watched file non-blocking: a long answer would be read in part.
+            os.set_blocking(fd, True)
         return self._reply(worker, ok)
 
     def _reply(self, worker: _Worker, answered: bool) -> Rendered:
