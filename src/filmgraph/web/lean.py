@@ -34,6 +34,7 @@ from ..site.services import Services
 from ..sparql.execute import Job
 from ..sparql.query import Prepared
 from .asgi import Answer, Scope
+from .headers import common_headers
 from .intake import check_utf8
 from .sparql import DATASET_PARAMS, FAILED, FORMAT_PARAMS, UPDATE_PARAMS, answer_headers
 
@@ -49,8 +50,6 @@ class LeanSparql:
 
     def __init__(self, services: Services) -> None:
         self.svc = services
-        from . import common_headers
-
         self.common = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in common_headers(services.settings)]
         self._bases: dict[tuple[str, str, str, int], str] = {}
 
