@@ -226,7 +226,8 @@ class QueryService:
         """Serve client queries from Oxigraph's in-memory engine when the store fits ``memory_engine_mb``.
 
         Loaded here, once, in the process that builds the site: web workers forked from it, and
-        query workers forked from them, share its pages (it is never written after). Above the
+        query workers forked from them, start out sharing its pages (the engine writes to the pages it
+        reads, so a query worker copies what it reads: bench/cow.py). Above the
         setting, or without query workers, client queries read the on-disk store.
         """
         path = getattr(self.store, "path", None)
