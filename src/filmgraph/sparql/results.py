@@ -162,14 +162,9 @@ def whole_json(solutions: ox.QuerySolutions, cap: int, max_bytes: int = 0) -> Re
     as the objects that open the bindings array or follow a comma in it (``[{``, ``,{``); a value holding one of
     those counts too, so the count may be over, never under: an answer near the cap may be cut for nothing.
     """
-    out = _Bounded(max_bytes or sys.maxsize)
-    try:
-        solutions.serialize(output=out, format=ox.QueryResultsFormat.JSON)
-    except _Over:
-        return None
-    body = b"".join(out.parts)
-    rows = body.count(b"[{") + body.count(b",{")
-    if rows > cap:
+    body = _engine_written(solutions, ox.QueryResultsFormat.JSON, max_bytes)
+    rows = -1 if body is None else body.count(b"[{") + body.count(b",{")
+    if body is None or rows > cap:
         return None
     return Rendered(body, F.SPARQL_JSON, False, rows)
 
@@ -178,16 +173,21 @@ def whole_ntriples(triples: ox.QueryTriples, cap: int, max_bytes: int = 0) -> Re
     """A CONSTRUCT or DESCRIBE answer in N-Triples written by the engine's serializer (the same bytes as
     :func:`render_graph`), when it is within ``cap`` triples and ``max_bytes``; else None, and the triples are
     spent (see :func:`whole_json`). One triple a line: N-Triples escapes the line ends of literals."""
-    out = _Bounded(max_bytes or sys.maxsize)
-    try:
-        triples.serialize(output=out, format=ox.RdfFormat.N_TRIPLES)
-    except _Over:
-        return None
-    body = b"".join(out.parts)
-    count = body.count(b"\n")
-    if count > cap:
+    body = _engine_written(triples, ox.RdfFormat.N_TRIPLES, max_bytes)
+    count = -1 if body is None else body.count(b"\n")
+    if body is None or count > cap:
         return None
     return Rendered(recase_serialized(body), F.NTRIPLES, False, count)
+
+
+def _engine_written(result: ox.QuerySolutions | ox.QueryTriples, fmt: ox.QueryResultsFormat | ox.RdfFormat, max_bytes: int) -> bytes | None:
+    """A query result serialized by the engine, or None as soon as it passes ``max_bytes`` (0: no limit)."""
+    out = _Bounded(max_bytes or sys.maxsize)
+    try:
+        result.serialize(output=out, format=fmt)  # type: ignore[arg-type]
+    except _Over:
+        return None
+    return b"".join(out.parts)
 
 
 def render_rows(variables: Sequence[str], rows: list[tuple], fmt: F.Format, truncated: bool, cap: int, max_bytes: int = 0) -> Rendered:
