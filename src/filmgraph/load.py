@@ -10,6 +10,13 @@ against the shapes) and replaces the remote's default graph:
   then ``INSERT DATA`` batches. Blank node labels are scoped to one request, so
   every triple that shares a blank node travels in the same batch.
 
+With the setting ``store_graph`` (Virtuoso, whose default graph is the union of
+all its graphs), the named graph of that IRI is replaced instead of the default
+graph. A graph store URL may carry a user and password
+(``http://user:password@host/sparql-graph-crud-auth``: Virtuoso's authenticated
+graph store); they are sent by HTTP digest or basic authentication, whichever the
+store asks for, and never appear in a message.
+
 Run twice, the remote holds the same triples (isomorphic: blank nodes are new).
 Readers may see a half-loaded graph during an update load; a graph store PUT
 is one request.
@@ -69,16 +76,41 @@ def load(settings: Settings, into: str, graph_store: str = "", update: str = "",
             phase.set(len(triples))
     finally:
         local.close()
+    graph = settings.store_graph
     gsp = graph_store or discover_graph_store(into, timeout)
     if gsp:
-        put_default_graph(gsp, triples, timeout, progress)
-        method, target = "Graph Store Protocol PUT", f"{gsp}?default"
+        put_default_graph(gsp, triples, timeout, progress, graph)
+        method, target = "Graph Store Protocol PUT", f"{without_user(gsp)}?{graph_query(graph)}"
     else:
         target = update or update_url(into)
-        update_in_batches(target, triples, timeout, progress=progress)
-        method = "SPARQL Update (CLEAR DEFAULT, INSERT DATA)"
-    remote = RemoteStore(into, settings.base_iri, timeout=timeout)
+        update_in_batches(target, triples, timeout, progress=progress, graph=graph)
+        method = f"SPARQL Update (CLEAR {f'GRAPH <{graph}>' if graph else 'DEFAULT'}, INSERT DATA)"
+    remote = RemoteStore(into, settings.base_iri, timeout=timeout, graph=graph)
     return LoadReport(method, target, len(triples), len(remote))
+
+
+def graph_query(graph: str) -> str:
+    """The graph store's query string for one graph: ``graph=IRI``, or ``default``."""
+    return urllib.parse.urlencode({"graph": graph}) if graph else "default"
+
+
+def without_user(url: str) -> str:
+    """The URL without its user and password (for messages)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _opener(url: str) -> tuple[str, urllib.request.OpenerDirector]:
+    """The URL without credentials and an opener that answers the store's digest or basic challenge with them."""
+    parts = urllib.parse.urlsplit(url)
+    handlers: list[urllib.request.BaseHandler] = []
+    if parts.username is not None:
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        passwords.add_password(None, without_user(url), urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or ""))
+        handlers = [urllib.request.HTTPDigestAuthHandler(passwords), urllib.request.HTTPBasicAuthHandler(passwords)]
+    return without_user(url), urllib.request.build_opener(*handlers)
 
 
 def update_url(query_url: str) -> str:
@@ -124,43 +156,52 @@ class _Sent(io.RawIOBase):
         return data
 
 
-def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: float, progress: Progress | None = None) -> None:
-    """Replace the default graph with a Graph Store Protocol PUT of the triples as N-Triples."""
+def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: float, progress: Progress | None = None, graph: str = "") -> None:
+    """Replace the default graph (or ``graph``) with a Graph Store Protocol PUT of the triples as N-Triples."""
     progress = progress if progress is not None else Progress.off()
+    shown, opener = _opener(graph_store)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body, contextlib.ExitStack() as stack:
         with progress.phase("serializing (N-Triples)", unit=""):
             ox.serialize(triples, body, ox.RdfFormat.N_TRIPLES)
         size = body.tell()
         body.seek(0)
-        phase = stack.enter_context(progress.phase(f"sending to {graph_store}", total=size, unit="B"))
+        phase = stack.enter_context(progress.phase(f"sending to {shown}", total=size, unit="B"))
+        # An authenticated store answers the first request with a challenge and urllib sends the body again:
+        # a stream would be spent by then, so the body is sent from memory.
+        data: object = body.read() if shown != graph_store else _Sent(body, phase)
         request = urllib.request.Request(
-            f"{graph_store}?default",
-            data=_Sent(body, phase),  # type: ignore[arg-type]
+            f"{shown}?{graph_query(graph)}",
+            data=data,  # type: ignore[arg-type]
             method="PUT",
             headers={"Content-Type": F.NTRIPLES.media_type, "Content-Length": str(size), "User-Agent": AGENT},
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with opener.open(request, timeout=timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:1000].decode("utf-8", "replace").strip()
-            raise FilmgraphError(f"the graph store at {graph_store} refused the PUT: HTTP {exc.code} {exc.reason}: {detail}") from None
+            raise FilmgraphError(f"the graph store at {shown} refused the PUT: HTTP {exc.code} {exc.reason}: {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
-            raise Unavailable(f"the graph store at {graph_store} is unreachable: {getattr(exc, 'reason', exc)}") from None
+            raise Unavailable(f"the graph store at {shown} is unreachable: {getattr(exc, 'reason', exc)}") from None
+        if shown != graph_store:
+            phase.advance(size)
 
 
-def update_in_batches(update_url: str, triples: list[ox.Triple], timeout: float, batch: int = BATCH, progress: Progress | None = None) -> None:
-    """Replace the default graph by SPARQL Update: CLEAR DEFAULT with the first batch, then INSERT DATA batches."""
+def update_in_batches(update_url: str, triples: list[ox.Triple], timeout: float, batch: int = BATCH, progress: Progress | None = None,
+                      graph: str = "") -> None:
+    """Replace the default graph (or ``graph``) by SPARQL Update: CLEAR with the first batch, then INSERT DATA batches."""
     progress = progress if progress is not None else Progress.off()
+    clear = f"CLEAR SILENT GRAPH {ox.NamedNode(graph)}" if graph else "CLEAR DEFAULT"
+    into = (f"GRAPH {ox.NamedNode(graph)} {{\n", "}\n") if graph else ("", "")
     first = True
     with progress.phase(f"sending to {update_url}", total=len(triples), unit="triples") as phase:
         for chunk in batches(triples, batch):
-            text = ("CLEAR DEFAULT ;\n" if first else "") + "INSERT DATA {\n" + _ntriples(chunk) + "}\n"
+            text = (f"{clear} ;\n" if first else "") + "INSERT DATA {\n" + into[0] + _ntriples(chunk) + into[1] + "}\n"
             _update(update_url, text, timeout)
             phase.advance(len(chunk))
             first = False
     if first:
-        _update(update_url, "CLEAR DEFAULT", timeout)
+        _update(update_url, clear, timeout)
 
 
 def batches(triples: list[ox.Triple], size: int) -> Iterator[list[ox.Triple]]:

@@ -60,12 +60,18 @@ class Services:
             with self._index_lock:
                 if self._index is None:
                     own = getattr(self.store, "index", None)
+                    if own is None and self.settings.store_url and self.settings.store_path:
+                        from .remote_index import open_remote_index
+                        from .store.remote import RemoteStore
+
+                        assert isinstance(self.store, RemoteStore)
+                        own = open_remote_index(self.settings, self.store)  # built once by 'filmgraph build DIR --store-url'
                     if own is None:
                         from .index import SiteIndex
 
                         started = time.monotonic()
                         indexing = _indexing(self.store)  # its COUNT, too, may take longer than a client's limit
-                        report = _rules(indexing) if self.settings.store_url and self.settings.index_rules else None
+                        report = remote_rules(indexing) if self.settings.store_url and self.settings.index_rules else None
                         own = SiteIndex.build_temporary(indexing, len(indexing), report)
                         if self.settings.store_url:
                             print(f"filmgraph: indexed the remote store in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -112,19 +118,18 @@ INDEX_QUERY_TIMEOUT = 600.0
 
 def _indexing(store: Store) -> Store:
     """The store to read the site index from: a remote one with a time limit for whole-store pages, not the clients' limit."""
-    endpoint = getattr(store, "endpoint", None)
-    if endpoint is None:
-        return store
     from .store.remote import RemoteStore
 
-    return RemoteStore(endpoint, store.base_iri, timeout=max(INDEX_QUERY_TIMEOUT, getattr(store, "timeout", 0.0)))
+    if not isinstance(store, RemoteStore):
+        return store
+    return store.limited(max(INDEX_QUERY_TIMEOUT, store.timeout))
 
 
 RULE_QUERY_TIMEOUT = 120.0
 """Seconds one consistency rule may take on a remote store at startup; a slower rule is left out of the report, which says so."""
 
 
-def _rules(store: Store) -> Report:
+def remote_rules(store: Store) -> Report:
     """The rules' report of a remote store, kept in its index: each rule once, under its own limit.
 
     A rule that the store cannot answer in time is left out (the report lists the rules that ran,
@@ -135,7 +140,8 @@ def _rules(store: Store) -> Report:
     from .rules import Finding, Report, list_rules, run_rules
     from .store.remote import RemoteStore
 
-    limited = RemoteStore(getattr(store, "endpoint"), store.base_iri, timeout=RULE_QUERY_TIMEOUT)
+    assert isinstance(store, RemoteStore)
+    limited = store.limited(RULE_QUERY_TIMEOUT)  # the store's own limit too, where it takes one per query
     ran, findings = [], set()
     for rule in list_rules():
         try:
@@ -153,7 +159,7 @@ def _open(settings: Settings) -> Store:
     if settings.store_url:
         from .store.remote import RemoteStore
 
-        return RemoteStore(settings.store_url, settings.base_iri, timeout=settings.query_timeout)
+        return RemoteStore(settings.store_url, settings.base_iri, timeout=settings.query_timeout, graph=settings.store_graph)
     from .store.embedded import EmbeddedStore
 
     if settings.store_path:

@@ -12,6 +12,15 @@ should be set too), and as a deadline checked while the answer is read. The row
 cap is enforced while parsing: only ``max_rows + 1`` rows are read before the
 response is closed.
 
+Stores differ (docs/deploy.md, "Which store"): the store's kind is read once
+from its ``Server`` header. Virtuoso gets the query's time limit as its own
+``timeout`` parameter (milliseconds), so it stops a query filmgraph stops
+waiting for; an answer it cut at that limit (``X-SQL-State: S1TAT``, "anytime"
+partial results with status 200) is a time-out, never a short answer. A store
+whose default graph is the union of all its graphs (Virtuoso, with its system
+graphs) is given the dataset's graph (setting ``store_graph``) as
+``default-graph-uri`` on every query that names no dataset of its own.
+
 Errors: a query the remote refuses as malformed (400) is the client's
 :class:`BadQuery` when the client wrote it, and filmgraph's fault (500) when it
 is one of the site's own queries; an unreachable store, a 5xx or a broken answer
@@ -47,11 +56,16 @@ GRAPH_ACCEPT = f"{F.NTRIPLES.media_type}, {F.TURTLE.media_type};q=0.9, {F.RDFXML
 ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 PAGED_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT %d OFFSET %d"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+SAMPLE = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000"
 PAGE = 10_000
 # The triple count is shown on every service description and health check; a
 # remote COUNT over a large store is not free, and a loaded store rarely changes.
 COUNT_TTL = 60.0
 MESSAGE_CHARS = 1000
+VIRTUOSO = "virtuoso"
+# Virtuoso's SQL states: an answer cut at its time limit ("anytime" results), a query stopped by it.
+PARTIAL_STATES = ("S1TAT",)
+TIMEOUT_STATES = ("S1T00", "S1TAT")
 
 
 class _Deadline(io.RawIOBase):
@@ -74,11 +88,44 @@ class _Deadline(io.RawIOBase):
 class RemoteStore:
     """A read-only dataset held by a remote SPARQL 1.1 endpoint."""
 
-    def __init__(self, endpoint: str, base_iri: str, timeout: float = 10.0) -> None:
+    def __init__(self, endpoint: str, base_iri: str, timeout: float = 10.0, graph: str = "") -> None:
         self.endpoint = endpoint
         self.base_iri = base_iri
         self.timeout = timeout
+        self.graph = graph
         self._count: tuple[float, int] | None = None
+        self._kind: str | None = None
+
+    def limited(self, timeout: float) -> RemoteStore:
+        """The same store with another time limit (the site's own long queries: indexing, rules)."""
+        other = RemoteStore(self.endpoint, self.base_iri, timeout, self.graph)
+        other._kind = self._kind
+        return other
+
+    @property
+    def kind(self) -> str:
+        """The store's kind from its ``Server`` header (``virtuoso``, else ``''``), asked once with an empty ASK."""
+        if self._kind is None:
+            request = urllib.request.Request(self.endpoint + "?query=ASK%7B%7D", headers={"Accept": F.SPARQL_JSON.media_type, "User-Agent": AGENT})
+            try:
+                with closing(open_url(request, min(self.timeout or 10.0, 10.0))) as response:
+                    server = response.headers.get("Server", "")
+            except (urllib.error.URLError, OSError, http.client.HTTPException):
+                return ""  # asked again with the next query; the query itself says what is wrong
+            self._kind = VIRTUOSO if server.lower().startswith("virtuoso") else ""
+        return self._kind
+
+    def fingerprint(self) -> str:
+        """A cheap fingerprint of the store's state: a hash of its first rows, in its own order (blank node ids included).
+
+        Any reload moves blank node ids and any change near the front of the store's indexes changes it;
+        the triple count, recorded beside it, catches the rest."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for row in self.select(SAMPLE):
+            digest.update(f"{row.get('s')} {row.get('p')} {row.get('o')}\n".encode())
+        return digest.hexdigest()[:32]
 
     # -- the Store protocol (the site's own queries) ----------------------
 
@@ -190,12 +237,20 @@ class RemoteStore:
             wrapper.addParameter("default-graph-uri", graph)
         for graph in graphs[1]:
             wrapper.addParameter("named-graph-uri", graph)
+        if self.graph and not graphs[0] and not graphs[1] and not shape(query).has_from:
+            wrapper.addParameter("default-graph-uri", self.graph)
         limit = self.timeout if timeout is None else timeout
         if limit and limit > 0:
             wrapper.timeout = limit  # type: ignore[assignment]  # setTimeout() truncates to whole seconds
+            if self.kind == VIRTUOSO:  # the store stops the query itself (SPARQL has no cancel)
+                wrapper.addParameter("timeout", str(max(1, round(limit * 1000))))
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError("time limit reached before the query was sent")
-        return send(wrapper)
+        response = send(wrapper)
+        if response.headers.get("X-SQL-State", "") in PARTIAL_STATES:
+            response.close()
+            raise TimeoutError(f"the store cut its answer at its time limit: {response.headers.get('X-SQL-Message', '')[:200]}")
+        return response
 
     @contextmanager
     def _results(
@@ -242,7 +297,13 @@ class RemoteStore:
                 raise BadQuery(f"query does not parse (remote store): {message}", parser=message) from None
             raise FilmgraphError(f"{where} refused one of filmgraph's own queries as malformed: {message}") from None
         except SPARQLWrapperException as exc:  # 401, 404, 414, 500
-            raise Unavailable(f"{where} failed: {remote_message(exc)}") from None
+            message = remote_message(exc)
+            if any(state in message for state in TIMEOUT_STATES):  # Virtuoso stopped it at the limit it was given
+                raise QueryTimeout(
+                    f"query stopped at the time limit of {limit:g} s (setting query_timeout) by the remote store: {message[:200]}",
+                    limit="query_timeout", seconds=limit,
+                ) from None
+            raise Unavailable(f"{where} failed: {message}") from None
         except urllib.error.HTTPError as exc:
             if 300 <= exc.code < 400:
                 exc.close()
@@ -251,6 +312,11 @@ class RemoteStore:
                     "filmgraph follows no redirect from the store: set store_url to the address the store answers at"
                 ) from None
             body = exc.read()[:MESSAGE_CHARS].decode("utf-8", "replace").strip()
+            if any(state in body for state in TIMEOUT_STATES):  # Virtuoso stopped it at the limit it was given
+                raise QueryTimeout(
+                    f"query stopped at the time limit of {limit:g} s (setting query_timeout) by the remote store: {body[:200]}",
+                    limit="query_timeout", seconds=limit,
+                ) from None
             raise Unavailable(f"{where} answered HTTP {exc.code} {exc.reason}: {body}") from None
         except urllib.error.URLError as exc:
             raise Unavailable(f"{where} is unreachable: {exc.reason}") from None
