@@ -19,7 +19,12 @@ waiting for; an answer it cut at that limit (``X-SQL-State: S1TAT``, "anytime"
 partial results with status 200) is a time-out, never a short answer. A store
 whose default graph is the union of all its graphs (Virtuoso, with its system
 graphs) is given the dataset's graph (setting ``store_graph``) as
-``default-graph-uri`` on every query that names no dataset of its own.
+``default-graph-uri`` on every query that names no dataset of its own. Virtuoso
+also differs in what it sends: blank node ids that are not valid ones
+(``nodeID://b1``: answers are read as SPARQL XML, where they are rewritten),
+xsd:duration literals as seconds (``"1140.0"``: written back as ``PT19M``), a
+DESCRIBE with the triples pointing at the resource (asked for its concise
+bounded description instead), and a 500 for a query it cannot compile.
 
 Errors: a query the remote refuses as malformed (400) is the client's
 :class:`BadQuery` when the client wrote it, and filmgraph's fault (500) when it
@@ -33,6 +38,7 @@ import ast
 import http.client
 import io
 import itertools
+import re
 import time
 import urllib.error
 import urllib.request
@@ -52,6 +58,8 @@ from .bind import bind
 
 AGENT = "filmgraph (remote store client; https://w3id.org/filmgraph/)"
 RESULTS_ACCEPT = f"{F.SPARQL_JSON.media_type}, {F.SPARQL_XML.media_type};q=0.9, {F.TSV.media_type};q=0.5"
+# Virtuoso's blank node ids (nodeID://...) are made valid in SPARQL XML only (_BlankIds), where no literal can hold them.
+VIRTUOSO_RESULTS_ACCEPT = F.SPARQL_XML.media_type
 GRAPH_ACCEPT = f"{F.NTRIPLES.media_type}, {F.TURTLE.media_type};q=0.9, {F.RDFXML.media_type};q=0.5"
 ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 PAGED_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT %d OFFSET %d"
@@ -66,6 +74,7 @@ VIRTUOSO = "virtuoso"
 # Virtuoso's SQL states: an answer cut at its time limit ("anytime" results), a query stopped by it.
 PARTIAL_STATES = ("S1TAT",)
 TIMEOUT_STATES = ("S1T00", "S1TAT")
+COMPILE_ERROR = "Virtuoso 37000 Error"
 
 
 class _Deadline(io.RawIOBase):
@@ -83,6 +92,87 @@ class _Deadline(io.RawIOBase):
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise TimeoutError("the answer took longer than the time limit to arrive")
         return self._response.readinto(buffer)
+
+
+XSD_DURATION = "http://www.w3.org/2001/XMLSchema#duration"
+_SECONDS = re.compile(r"-?\d+(?:\.\d*)?")
+
+
+def duration_text(seconds: float) -> str:
+    """An xsd:duration's lexical form for a number of seconds: 1140 -> ``PT19M``, 3725.5 -> ``PT1H2M5.5S``."""
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "".join(f"{int(v)}{u}" for v, u in ((hours, "H"), (minutes, "M")) if v)
+    if secs or not text:
+        text += f"{secs:g}S"
+    return f"{sign}PT{text}"
+
+
+def from_virtuoso(term: ox.Term | None) -> ox.Term | None:
+    """A term as the data wrote it: Virtuoso keeps an xsd:duration as its seconds (``"1140.0"^^xsd:duration``)."""
+    if isinstance(term, ox.Literal) and term.datatype.value == XSD_DURATION and _SECONDS.fullmatch(term.value):
+        return ox.Literal(duration_text(float(term.value)), datatype=term.datatype)
+    return term
+
+
+class _Solution:
+    """One solution with its terms as the data wrote them (:func:`from_virtuoso`), by variable name or position."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, names: dict[str, int], values: tuple[ox.Term | None, ...]) -> None:
+        self._names = names
+        self._values = values
+
+    def __getitem__(self, key: int | str) -> ox.Term | None:
+        return self._values[key if isinstance(key, int) else self._names[key]]
+
+
+class _Solutions:
+    """Virtuoso's solutions, their terms as the data wrote them."""
+
+    def __init__(self, solutions: ox.QuerySolutions) -> None:
+        self.variables = solutions.variables
+        self._solutions = solutions
+        self._names = {v.value: i for i, v in enumerate(solutions.variables)}
+
+    def __iter__(self) -> Iterator[_Solution]:
+        width = len(self._names)
+        for sol in self._solutions:
+            yield _Solution(self._names, tuple(from_virtuoso(sol[i]) for i in range(width)))
+
+
+class _BlankIds(io.RawIOBase):
+    """Virtuoso's SPARQL XML results with its blank node ids (``nodeID://b10000``) made valid ones (``b10000``).
+
+    In XML the marker cannot occur inside a literal (its ``<`` would be escaped), so the rewrite touches only
+    ``<bnode>`` elements; a marker split between two reads is kept back until the next one."""
+
+    MARK = b"<bnode>nodeID://"
+
+    def __init__(self, raw: io.RawIOBase) -> None:
+        super().__init__()
+        self._raw = raw
+        self._pending = b""
+        self._out = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._out:
+            chunk = self._raw.read(65536)
+            if not chunk:
+                self._out, self._pending = self._pending, b""
+                break
+            data = (self._pending + chunk).replace(self.MARK, b"<bnode>")
+            keep = next((k for k in range(len(self.MARK) - 1, 0, -1) if data.endswith(self.MARK[:k])), 0)
+            self._out, self._pending = (data[:-keep], data[-keep:]) if keep else (data, b"")
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
 
 
 class RemoteStore:
@@ -162,7 +252,7 @@ class RemoteStore:
             return
         with closing(response):
             with self._errors(client=False):
-                yield from _parse_graph(response, None)
+                yield from _parse_graph(response, None, self.kind == VIRTUOSO)
 
     def triples_paged(self, page: int = PAGE) -> Iterator[ox.Triple]:
         """Stream the default graph in ordered LIMIT/OFFSET pages (for stores that will not stream it whole)."""
@@ -227,6 +317,11 @@ class RemoteStore:
         wrapper = SPARQLWrapper(self.endpoint, agent=AGENT)
         wrapper.setMethod(POST)
         wrapper.setOnlyConneg(True)  # no format=/output= parameters: the Accept header says it
+        own_dataset = bool(graphs[0] or graphs[1]) or shape(query).has_from
+        if form == "DESCRIBE" and self.kind == VIRTUOSO:
+            # Virtuoso describes a resource with the triples that point at it too; the others (and filmgraph's
+            # embedded store) give its concise bounded description, which Virtuoso gives when asked so.
+            query = f'define sql:describe-mode "CBD"\n{query}'
         # Set directly: setQuery() sniffs the form with a regex and warns on what it cannot classify;
         # filmgraph has already read the form with its own lexer.
         wrapper.queryString = query
@@ -237,7 +332,7 @@ class RemoteStore:
             wrapper.addParameter("default-graph-uri", graph)
         for graph in graphs[1]:
             wrapper.addParameter("named-graph-uri", graph)
-        if self.graph and not graphs[0] and not graphs[1] and not shape(query).has_from:
+        if self.graph and not own_dataset:
             wrapper.addParameter("default-graph-uri", self.graph)
         limit = self.timeout if timeout is None else timeout
         if limit and limit > 0:
@@ -261,13 +356,18 @@ class RemoteStore:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> Iterator[ox.QuerySolutions | ox.QueryBoolean]:
-        response = self._send(query, form, RESULTS_ACCEPT, graphs, timeout, deadline)
+        virtuoso = self.kind == VIRTUOSO
+        response = self._send(query, form, VIRTUOSO_RESULTS_ACCEPT if virtuoso else RESULTS_ACCEPT, graphs, timeout, deadline)
         with closing(response):
             media = response.headers.get("Content-Type", "")
             fmt = ox.QueryResultsFormat.from_media_type(media.split(";")[0].strip()) if media else None
             if fmt is None:
                 raise Unavailable(f"the remote store answered a {form} with {media or 'no media type'}, not SPARQL results")
-            yield ox.parse_query_results(_Deadline(response, deadline), fmt)
+            body: io.RawIOBase = _Deadline(response, deadline)
+            if virtuoso and fmt == ox.QueryResultsFormat.XML:
+                body = _BlankIds(body)
+            result = ox.parse_query_results(body, fmt)
+            yield _Solutions(result) if virtuoso and isinstance(result, ox.QuerySolutions) else result  # type: ignore[misc]
 
     @contextmanager
     def _graph(
@@ -278,9 +378,10 @@ class RemoteStore:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> Iterator[Iterator[ox.Triple]]:
+        virtuoso = self.kind == VIRTUOSO
         response = self._send(query, form, GRAPH_ACCEPT, graphs, timeout, deadline)
         with closing(response):
-            yield _parse_graph(response, deadline)
+            yield _parse_graph(response, deadline, virtuoso)
 
     @contextmanager
     def _errors(self, client: bool, timeout: float | None = None) -> Iterator[None]:
@@ -317,6 +418,12 @@ class RemoteStore:
                     f"query stopped at the time limit of {limit:g} s (setting query_timeout) by the remote store: {body[:200]}",
                     limit="query_timeout", seconds=limit,
                 ) from None
+            if exc.code == 500 and body.startswith(COMPILE_ERROR):
+                # Virtuoso cannot compile a query it read (SQ074, SQ156: a 500, not a 400): the store's limit, not an outage
+                head = body.split("\n\nSPARQL query:", 1)[0]
+                if client:
+                    raise BadQuery(f"the remote store cannot run this query: {head}", parser=head) from None
+                raise FilmgraphError(f"{where} cannot run one of filmgraph's own queries: {head}") from None
             raise Unavailable(f"{where} answered HTTP {exc.code} {exc.reason}: {body}") from None
         except urllib.error.URLError as exc:
             raise Unavailable(f"{where} is unreachable: {exc.reason}") from None
@@ -356,13 +463,14 @@ def send(wrapper: SPARQLWrapper) -> http.client.HTTPResponse:
         raise
 
 
-def _parse_graph(response: http.client.HTTPResponse, deadline: float | None) -> Iterator[ox.Triple]:
+def _parse_graph(response: http.client.HTTPResponse, deadline: float | None, virtuoso: bool = False) -> Iterator[ox.Triple]:
     media = response.headers.get("Content-Type", "")
     fmt = ox.RdfFormat.from_media_type(media.split(";")[0].strip()) if media else None
     if fmt is None:
         raise Unavailable(f"the remote store answered a graph query with {media or 'no media type'}, not RDF")
     for quad in ox.parse(_Deadline(response, deadline), fmt, base_iri=response.geturl()):
-        yield ox.Triple(quad.subject, quad.predicate, quad.object)
+        obj = from_virtuoso(quad.object) if virtuoso else quad.object
+        yield ox.Triple(quad.subject, quad.predicate, obj)  # type: ignore[arg-type]
 
 
 def remote_message(exc: SPARQLWrapperException) -> str:
