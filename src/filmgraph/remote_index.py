@@ -28,7 +28,7 @@ from pathlib import Path
 from .errors import InvalidData
 from .index import INDEX_FILE, SiteIndex
 from .progress import Progress
-from .settings import Settings
+from .settings import ENV_PREFIX, SettingError, Settings, flag
 from .store.embedded import INCOMPLETE, MARKER, building_dir
 from .store.remote import RemoteStore
 
@@ -37,6 +37,11 @@ REMOTE_MARKER = "filmgraph-remote.json"
 
 STATE_QUERY_TIMEOUT = 120.0
 """Seconds the count and the fingerprint may take when a process checks an index against its store."""
+
+
+def refused(path: Path, reason: str) -> SettingError:
+    """The one line that stops a process whose store_path is not an index of its store as it is."""
+    return SettingError([f"setting store_path ({flag('store_path')} / {ENV_PREFIX}STORE_PATH) = {path}: {reason}"])
 
 
 def remote_store(settings: Settings) -> RemoteStore:
@@ -103,31 +108,28 @@ def open_remote_index(settings: Settings, store: RemoteStore) -> SiteIndex:
     marker_path = path / REMOTE_MARKER
     rebuild = rebuild_command(settings, path)
     if (path / INCOMPLETE).exists():
-        raise InvalidData(f"{path}: an incomplete build (stopped before it finished); build it again: {rebuild}", file=str(path))
+        raise refused(path, f"an incomplete build (stopped before it finished); build it again: {rebuild}")
     if not marker_path.is_file():
         what = "a pre-built embedded store (serve it without --store-url)" if (path / MARKER).is_file() else "not a remote store's index"
-        raise InvalidData(f"{path}: {what}; no {REMOTE_MARKER} (build one with: {rebuild})", file=str(path))
+        raise refused(path, f"{what}; no {REMOTE_MARKER} (build one with: {rebuild})")
     try:
         marker = json.loads(marker_path.read_text())
         recorded = {"triples": int(marker["triples"]), "fingerprint": str(marker["fingerprint"])}
         build_id = str(marker["build_id"])
     except (OSError, ValueError, KeyError) as exc:
-        raise InvalidData(f"{marker_path}: unreadable ({exc}); build the index again: {rebuild}", file=str(marker_path)) from None
+        raise refused(path, f"{REMOTE_MARKER} is unreadable ({exc}); build the index again: {rebuild}") from None
     mine = {"store_url": settings.store_url, "store_graph": settings.store_graph, "base_iri": settings.base_iri}
     theirs = {k: marker.get(k, "") for k in mine}
     if theirs != mine:
         differ = ", ".join(f"{k} {theirs[k]!r} (this process: {mine[k]!r})" for k in mine if theirs[k] != mine[k])
-        raise InvalidData(f"{path} indexes another store: {differ}; build this store's index: {rebuild}", file=str(path))
+        raise refused(path, f"indexes another store: {differ}; build this store's index: {rebuild}")
     index = SiteIndex.open(path / INDEX_FILE, build_id, marker_path)
     now = store_state(store)
     if now != recorded:
         index.close()
         change = (f"{recorded['triples']} triples then, {now['triples']} now" if now["triples"] != recorded["triples"]
                   else "same triple count, another fingerprint (the data was reloaded or changed)")
-        raise InvalidData(
-            f"{path} is stale: it describes the store at {settings.store_url} as it was at {marker.get('built', '?')} ({change}); "
-            f"rebuild it: {rebuild}, then serve with --store-path on the new directory",
-            file=str(path),
-        )
+        raise refused(path, f"the index is stale: it describes the store at {settings.store_url} as it was at {marker.get('built', '?')} "
+                            f"({change}); rebuild it: {rebuild}, then serve with --store-path on the new directory")
     print(f"filmgraph: site index {path} matches the store ({now['triples']} triples)", file=sys.stderr)
     return index
