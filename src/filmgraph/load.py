@@ -166,16 +166,17 @@ def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: f
         size = body.tell()
         body.seek(0)
         phase = stack.enter_context(progress.phase(f"sending to {shown}", total=size, unit="B"))
-        # An authenticated store answers the first request with a challenge and urllib sends the body again:
-        # a stream would be spent by then, so the body is sent from memory.
-        data: object = body.read() if shown != graph_store else _Sent(body, phase)
         request = urllib.request.Request(
             f"{shown}?{graph_query(graph)}",
-            data=data,  # type: ignore[arg-type]
+            data=_Sent(body, phase),  # type: ignore[arg-type]
             method="PUT",
             headers={"Content-Type": F.NTRIPLES.media_type, "Content-Length": str(size), "User-Agent": AGENT},
         )
         try:
+            if shown != graph_store:
+                # Answer the store's challenge before sending: a store that refuses a large body it has not
+                # authenticated closes the connection while it is still being sent (Virtuoso does).
+                _authorize(request, graph_store, timeout)
             with opener.open(request, timeout=timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
@@ -183,8 +184,33 @@ def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: f
             raise FilmgraphError(f"the graph store at {shown} refused the PUT: HTTP {exc.code} {exc.reason}: {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise Unavailable(f"the graph store at {shown} is unreachable: {getattr(exc, 'reason', exc)}") from None
-        if shown != graph_store:
-            phase.advance(size)
+
+
+def _authorize(request: urllib.request.Request, url: str, timeout: float) -> None:
+    """Add the Authorization header for ``request`` from the store's challenge to an empty request (digest or basic)."""
+    parts = urllib.parse.urlsplit(url)
+    user, password = urllib.parse.unquote(parts.username or ""), urllib.parse.unquote(parts.password or "")
+    probe = urllib.request.Request(request.full_url, method="HEAD", headers={"User-Agent": AGENT})
+    try:
+        with urllib.request.urlopen(probe, timeout=timeout):
+            return  # no challenge: nothing to answer
+    except urllib.error.HTTPError as exc:
+        challenge = exc.headers.get("WWW-Authenticate", "") if exc.code == 401 else ""
+        exc.close()
+    scheme, _, rest = challenge.partition(" ")
+    if scheme.lower() == "digest":
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        passwords.add_password(None, request.full_url, user, password)
+        handler = urllib.request.HTTPDigestAuthHandler(passwords)
+        fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(rest))
+        answer = handler.get_authorization(request, fields)
+        if answer:
+            request.add_unredirected_header("Authorization", f"Digest {answer}")
+    elif scheme.lower() == "basic":
+        import base64
+
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        request.add_unredirected_header("Authorization", f"Basic {token}")
 
 
 def update_in_batches(update_url: str, triples: list[ox.Triple], timeout: float, batch: int = BATCH, progress: Progress | None = None,
