@@ -75,13 +75,17 @@ def _start_store(store: str, films: int, data: Path, work: Path, args: argparse.
         assert server.proc is not None
         return server, url, "", server.proc.pid
     location = work / f"virtuoso-{films}"
-    fresh = not location.is_dir()
+    fresh = not (location / "virtuoso.db").is_file()
     server = VirtuosoServer(location, timeout_s=args.store_timeout, buffers=args.virtuoso_buffers)
-    if fresh:
-        with Timer() as t:
-            subprocess.run([_filmgraph(bin_dir), "load", "--into", server.query_url, "--graph-store", server.graph_store_url,
-                            "--store-graph", GRAPH, "--data", str(data), "--validate", "false", "--quiet", "--timeout", "7200"], check=True)
-        result["load_s"] = t.seconds
+    try:
+        if fresh:
+            with Timer() as t:
+                subprocess.run([_filmgraph(bin_dir), "load", "--into", server.query_url, "--graph-store", server.graph_store_url,
+                                "--store-graph", GRAPH, "--data", str(data), "--validate", "false", "--quiet", "--timeout", "7200"], check=True)
+            result["load_s"] = t.seconds
+    except BaseException:
+        server.stop()
+        raise
     return server, server.query_url, GRAPH, server.process.pid
 
 
