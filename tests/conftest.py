@@ -10,8 +10,8 @@ import pytest
 from rdflib import Graph
 from werkzeug.serving import make_server
 
-from filmgraph.services import Services
-from filmgraph.settings import Settings
+from filmgraph.site.services import Services
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 

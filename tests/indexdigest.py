@@ -66,7 +66,7 @@ def cases(work: Path) -> dict[str, object]:
     sys.path.insert(0, str(REPO / "bench"))
     from generate import generate
 
-    from filmgraph.settings import Settings
+    from filmgraph.core.settings import Settings
 
     films = work / "films-10000.nt"
     if not films.exists():

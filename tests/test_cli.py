@@ -12,8 +12,8 @@ import rdflib
 import rdflib.compare
 
 from filmgraph.cli import main
-from filmgraph.langtag import recase_serialized
-from filmgraph.settings import Settings
+from filmgraph.formats.langtag import recase_serialized
+from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 
 DATA = Path(__file__).resolve().parents[1] / "data"

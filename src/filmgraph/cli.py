@@ -11,9 +11,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import settings as S
-from .errors import FilmgraphError
-from .progress import Progress
+from .core import settings as S
+from .core.errors import FilmgraphError
+from .core.progress import Progress
 
 COMMANDS = {
     "serve": "serve the dataset: SPARQL endpoint, pages, dumps, reconciliation (production WSGI server)",
@@ -40,7 +40,7 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace, files: bool | None = None, **changes: object) -> S.Settings:
     """The command's settings from the environment and its flags (then ``changes``), checked: a bad one raises
-    :class:`~filmgraph.settings.SettingError` before the command opens a store or a port. ``files``: the command
+    :class:`~filmgraph.core.settings.SettingError` before the command opens a store or a port. ``files``: the command
     reads the data files even though a store is named (``load``)."""
     flags = {}
     for f in dataclasses.fields(S.Settings):
@@ -118,7 +118,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace, progress: Progress | None = None):  # type: ignore[no-untyped-def]
-    from .services import Services
+    from .site.services import Services
     from .store.embedded import EmbeddedStore
 
     settings = _settings(args)
@@ -130,7 +130,7 @@ def _open(args: argparse.Namespace, progress: Progress | None = None):  # type: 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the consistency rules and print the report; with --fail-on-error, exit 1 on an impossible claim."""
     from . import formats as F
-    from .rules import run_rules
+    from .truth.rules import run_rules
 
     svc = _open(args)
     report = run_rules(svc.store)
@@ -150,7 +150,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace, progress: Progress) -> int:
     from . import formats as F
-    from .dump import write_dump
+    from .site.dump import write_dump
 
     svc = _open(args, progress)
     if args.mixnmatch:
@@ -218,7 +218,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     path = Path(args.path)
     settings = _settings(args, store_path="")
     if settings.store_url:
-        from .remote_index import build_remote_index
+        from .site.remote_index import build_remote_index
 
         with _stoppable(progress, f"nothing was left at {path} nor in {building_dir(path)}; run the same command again to build it"):
             index, marker = build_remote_index(settings, path, progress)
@@ -242,7 +242,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Load the validated dataset into a remote store (idempotent: replaces its default graph)."""
-    from .load import load
+    from .store.load import load
 
     settings = _settings(args, files=True)
     into = args.into or settings.store_url
@@ -268,7 +268,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the site on gunicorn (not Flask's development server)."""
-    from .server import serve
+    from .web.server import serve
 
     serve(_settings(args))
     return 0

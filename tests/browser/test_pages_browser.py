@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Locator, Page, expect
 
-from filmgraph.namespaces import prefixes
+from filmgraph.core.namespaces import prefixes
 
 RECORDS = """
 SELECT ?record ?title WHERE { ?record a fg:FilmRecord ; schema:name ?title }

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Locator, Page, expect
 
-from filmgraph.examples import list_examples
-from filmgraph.namespaces import prefixes
+from filmgraph.site.examples import list_examples
+from filmgraph.core.namespaces import prefixes
 
 RECORD_TITLES = """
 SELECT ?title WHERE { ?record a fg:FilmRecord ; schema:name ?title }

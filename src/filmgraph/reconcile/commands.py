@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .. import formats as F
-from ..errors import BadRequest
-from ..progress import Progress
-from ..services import Services
+from ..core.errors import BadRequest
+from ..core.progress import Progress
+from ..site.services import Services
 from .index import read_entries
 from .linking import SparqlClient, accept, discover
 from .wikidata import accepted_edits, csv_text, skipped, v1

@@ -6,8 +6,8 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import BadRequest, NotFound
-from ..numbers import ascii_int
+from ..core.errors import BadRequest, NotFound
+from ..core.numbers import ascii_int
 from .index import ENWIKI, Entry, local_id
 from .matching import LabelIndex
 from .schema import PROPERTY_BY_ID, TYPE_BY_ID, PropertyDef, properties_for

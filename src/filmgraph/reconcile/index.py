@@ -17,8 +17,8 @@ from urllib.parse import unquote
 
 from pyoxigraph import Literal, NamedNode
 
-from ..namespaces import WD, prefixes
-from ..query import named_query
+from ..core.namespaces import WD, prefixes
+from ..sparql.query import named_query
 from ..store import Row, Store
 from .schema import RECORD, TYPES, class_iri
 

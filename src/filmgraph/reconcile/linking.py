@@ -23,10 +23,10 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Triple
 
 from .. import formats as F
-from ..errors import BadRequest, Unavailable
-from ..namespaces import DCTERMS, OWL, PROV, RDF, RDFS, SCHEMA, WD, XSD
-from ..progress import Progress
-from ..query import named_query
+from ..core.errors import BadRequest, Unavailable
+from ..core.namespaces import DCTERMS, OWL, PROV, RDF, RDFS, SCHEMA, WD, XSD
+from ..core.progress import Progress
+from ..sparql.query import named_query
 from .index import Entry, article_title
 
 REVIEW_FORMAT = "filmgraph-link-review/1"

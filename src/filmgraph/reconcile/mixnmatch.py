@@ -16,7 +16,7 @@ from ..store import Store
 from .index import Entry, read_entries
 
 if TYPE_CHECKING:
-    from ..services import Services
+    from ..site.services import Services
 
 COLUMNS = ("id", "name", "desc", "url", "type")
 FILM_ITEM = "Q11424"

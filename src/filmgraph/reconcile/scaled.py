@@ -5,7 +5,7 @@ The full label index (:class:`~filmgraph.reconcile.matching.LabelIndex` over
 and every title at first use: seconds at ten thousand films, minutes and
 gigabytes at a million. Past ``FULL_INDEX_MAX`` matchable entities the service
 uses :class:`ScaledLabelIndex` instead. For each query the site index
-(:func:`filmgraph.search.candidates`: equal keys, then every word as a prefix,
+(:func:`filmgraph.site.search.candidates`: equal keys, then every word as a prefix,
 then the rarest shared words) proposes at most ``CANDIDATES`` entities of the
 kind the query's type allows; their facts are read from the store with the
 entity bound (kept in a bounded cache), and the same :class:`LabelIndex` code
@@ -21,9 +21,9 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from .. import iris
-from .. import search as site_search
-from ..index import SiteIndex
+from ..core import iris
+from ..site import search as site_search
+from ..store.index import SiteIndex
 from ..store import Store
 from .index import Entry, describe, local_id, read_some
 from .matching import Candidate, LabelIndex, Query, split_year

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..namespaces import SCHEMA, ontology_ns
+from ..core.namespaces import SCHEMA, ontology_ns
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 The web layer parses HTTP and hands JSON here; everything returned is plain
 JSON data that validates against the spec's schemas. Client mistakes raise
-:class:`~filmgraph.errors.BadRequest` naming what is wrong.
+:class:`~filmgraph.core.errors.BadRequest` naming what is wrong.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
-from ..cache import Once
-from ..errors import BadRequest, PayloadTooLarge
-from ..namespaces import ontology_ns
-from ..numbers import ascii_int
-from ..index import SiteIndex
+from ..core.cache import Once
+from ..core.errors import BadRequest, PayloadTooLarge
+from ..core.namespaces import ontology_ns
+from ..core.numbers import ascii_int
+from ..store.index import SiteIndex
 from ..store import Store
 from .index import Entry, read_entries
 from .matching import Candidate, LabelIndex, Query, plain_key

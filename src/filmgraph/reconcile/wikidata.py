@@ -28,10 +28,10 @@ from datetime import date
 from typing import Any
 
 from .. import formats as F
-from ..errors import BadRequest
-from ..namespaces import WD
-from ..query import QueryService
-from ..void import LICENSE, PUBLISHER_NAME
+from ..core.errors import BadRequest
+from ..core.namespaces import WD
+from ..sparql.query import QueryService
+from ..site.void import LICENSE, PUBLISHER_NAME
 from .mixnmatch import FILENAME as MIXNMATCH_FILE
 from .linking import REVIEW_FORMAT
 

@@ -17,18 +17,18 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from ..errors import FilmgraphError, InvalidData
-from ..owned import remove_with
-from ..progress import Progress
-from ..index import INDEX_FILE, SiteIndex
-from ..index_build import build_index
-from ..settings import DEFAULT_BASE, Settings
-from .base import Bindings, Row
-from .bind import bind
+from ..core.errors import FilmgraphError, InvalidData
+from ..core.owned import remove_with
+from ..core.progress import Progress
+from .index import INDEX_FILE, SiteIndex
+from .index_build import build_index
+from ..core.settings import DEFAULT_BASE, Settings
+from ..core.dataset import Bindings, Row
+from ..sparql.bind import bind
 from .loader import bulk_load_file, read_all, rebase, validate
 
 if TYPE_CHECKING:
-    from ..rules import Report
+    from ..truth.rules import Report
 
 MARKER = "filmgraph-store.json"
 INCOMPLETE = "filmgraph-build-incomplete"
@@ -54,7 +54,7 @@ def _rules_apart(path: str, base_iri: str, names: str, out: str) -> None:
     import pickle
     import signal
 
-    from ..rules import run_rules
+    from ..truth.rules import run_rules
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the build stops this process itself
     started = time.monotonic()
@@ -76,7 +76,7 @@ class _RulesApart:
     """The rules of a build, run in :data:`RULE_PROCESSES` processes of their own while this one builds the index.
 
     The rules are independent, so each process runs some of them and their findings are merged as
-    :func:`~filmgraph.rules.run_rules` would have made them (one set, sorted). The index asks for the
+    :func:`~filmgraph.truth.rules.run_rules` would have made them (one set, sorted). The index asks for the
     report (:meth:`report`) only when it writes the findings; a build that fails or is stopped stops the
     processes (:meth:`stop`). Each is a new interpreter, not a fork of this one (whose RocksDB and
     progress threads a fork would copy mid-step)."""
@@ -84,7 +84,7 @@ class _RulesApart:
     def __init__(self, path: Path, base_iri: str, progress: Progress) -> None:
         import subprocess
 
-        from ..rules import list_rules
+        from ..truth.rules import list_rules
 
         self.rules = list_rules()
         names = [r.name for r in self.rules]
@@ -104,7 +104,7 @@ class _RulesApart:
         """The report of every rule, as one run would have made it (waits for the processes)."""
         import pickle
 
-        from ..rules import Finding, Report
+        from ..truth.rules import Finding, Report
 
         self.phase.note = "waiting for the rules" if any(p.poll() is None for p in self.processes) else ""
         findings: set[Finding] = set()

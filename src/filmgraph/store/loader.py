@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import pyoxigraph as ox
 
-from ..errors import InvalidData
-from ..settings import DEFAULT_BASE
+from ..core.errors import InvalidData
+from ..core.settings import DEFAULT_BASE
 
 if TYPE_CHECKING:
-    from ..progress import Phase
+    from ..core.progress import Phase
 
 
 def rdf_format(path: Path) -> ox.RdfFormat:

@@ -49,12 +49,12 @@ from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from .. import formats as F
-from ..errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
-from ..execute import FORMATS_BY_NAME, Job
-from ..querytext import shape
-from ..results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
-from .base import Bindings, Row
-from .bind import bind
+from ..core.errors import BadQuery, FilmgraphError, QueryTimeout, Unavailable
+from ..sparql.execute import FORMATS_BY_NAME, Job
+from ..sparql.querytext import shape
+from ..sparql.results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
+from ..core.dataset import Bindings, Row
+from ..sparql.bind import bind
 
 AGENT = "filmgraph (remote store client; https://w3id.org/filmgraph/)"
 RESULTS_ACCEPT = f"{F.SPARQL_JSON.media_type}, {F.SPARQL_XML.media_type};q=0.9, {F.TSV.media_type};q=0.5"

@@ -1,4 +1,9 @@
-"""The web application: ``create_app(settings)`` builds it; nothing happens at import time."""
+"""The web application: ``create_app(settings)`` builds it; nothing happens at import time.
+
+The only wing that imports Flask: one blueprint per area (``sparql``, ``pages``, ``dataset``, ``dumps``,
+``ontology``, ``reconcile``, ``wikidata``, ``health``), one error mapper (``errors``), the request intake
+(``intake``), and ``server``, which runs the app under Granian (``asgi``) or gunicorn (``filmgraph serve``).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
-from ..services import Services
-from ..settings import Settings
+from ..site.services import Services
+from ..core.settings import Settings
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:

@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..admission import Network, client_key
-from ..numbers import ascii_int
+from ..sparql.admission import Network, client_key
+from ..core.numbers import ascii_int
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]

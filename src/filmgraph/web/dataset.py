@@ -20,12 +20,13 @@ import hashlib
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 
 from .. import formats as F
-from .. import jsonld
-from ..cache import Once
-from ..dump import DumpCache, data_modified, dataset_downloads
-from ..errors import NotFound
-from ..rules import Report, list_rules
-from ..void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
+from ..formats import jsonld
+from ..core.cache import Once
+from ..site.context import site_context
+from ..site.dump import DumpCache, data_modified, dataset_downloads
+from ..core.errors import NotFound
+from ..truth.rules import Report, list_rules
+from ..site.void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
 from . import services
 from .documents import by_extension, located, requested
 
@@ -124,7 +125,7 @@ def _document(fmt: F.Format) -> Response:
         ).encode()
     elif fmt is F.JSONLD:  # one object for JSON users, in the site's context; ?profile= or Accept's profile for RDF tools
         profile = jsonld.requested_profile(request.headers.get("Accept"), request.args.get("profile"))
-        body = jsonld.document(jsonld.site_context(services().store), desc.iri, triples, profile)
+        body = jsonld.document(site_context(services().store), desc.iri, triples, profile)
     else:
         body = F.serialize_graph(triples, fmt, desc.base_iri)
     resp = Response(body, content_type=fmt.content_type)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from flask import Response, request
 
 from .. import formats as F
-from ..errors import NotFound
-from ..negotiate import choose
+from ..core.errors import NotFound
+from ..formats.negotiate import choose
 
 
 def requested(offered: Sequence[F.Format]) -> F.Format:

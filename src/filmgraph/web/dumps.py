@@ -1,7 +1,7 @@
 """``/dumps/``: the index of downloads and the files themselves (ETag, Last-Modified, 304, Range).
 
 Each file is generated once per process into a cache directory (see
-:mod:`filmgraph.dump`) and served from disk with ``send_file``. Gzip files are
+:mod:`filmgraph.site.dump`) and served from disk with ``send_file``. Gzip files are
 downloads of their own (``application/gzip``), never a Content-Encoding, so
 clients keep the compressed bytes; the same bytes are sent whatever the
 Accept-Encoding, so no response varies on it.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, render_template, send_file
 
 from .. import formats as F
-from ..dump import Download, DumpCache, DumpFile, register_download
+from ..site.dump import Download, DumpCache, DumpFile, register_download
 from .intake import whole_when_shorter
 
 __all__ = ["bp", "init_app", "register_download", "dump_cache"]

@@ -9,8 +9,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .. import formats as F
-from ..errors import FilmgraphError, MethodNotAllowed, NotAcceptable, PayloadTooLarge
-from ..negotiate import choose
+from ..core.errors import FilmgraphError, MethodNotAllowed, NotAcceptable, PayloadTooLarge
+from ..formats.negotiate import choose
 from . import services
 from .intake import body_too_large
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from ..errors import FilmgraphError
+from ..core.errors import FilmgraphError
 from . import services
 
 bp = Blueprint("health", __name__)

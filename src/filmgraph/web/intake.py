@@ -19,7 +19,7 @@ from flask import Flask, request
 from werkzeug.http import parse_range_header
 
 from .. import formats as F
-from ..errors import BadRequest, PayloadTooLarge
+from ..core.errors import BadRequest, PayloadTooLarge
 from . import services
 
 _READ = 64 * 1024

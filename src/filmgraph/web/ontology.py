@@ -16,10 +16,10 @@ import hashlib
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from .. import formats as F
-from ..cache import Once
-from ..errors import NotFound
-from ..namespaces import OWL
-from ..ontology_docs import OntologyDoc, build_doc, load_ontology
+from ..core.cache import Once
+from ..core.errors import NotFound
+from ..core.namespaces import OWL
+from ..site.ontology_docs import OntologyDoc, build_doc, load_ontology
 from . import services
 from .documents import by_extension, located, requested
 

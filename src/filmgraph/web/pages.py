@@ -24,17 +24,21 @@ from urllib.parse import urlencode
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from pyoxigraph import NamedNode, Triple
 
-from .. import describe, formats as F, home as home_model, iris, jsonld, listing
-from ..cache import Once
-from ..errors import NotFound
-from ..namespaces import RDF, ontology_ns
-from ..negotiate import choose
-from ..numbers import ascii_int, client_int
-from ..page import resource_page
-from ..query import QueryService
-from ..rules import Report
-from ..schemaorg import script_json
-from ..void import FINDINGS_LISTED
+from ..site import describe, home as home_model, listing
+from .. import formats as F
+from ..formats import jsonld
+from ..core import iris
+from ..core.cache import Once
+from ..core.errors import NotFound
+from ..core.namespaces import RDF, ontology_ns
+from ..formats.negotiate import choose
+from ..core.numbers import ascii_int, client_int
+from ..site.context import site_context
+from ..site.page import resource_page
+from ..sparql.query import QueryService
+from ..truth.rules import Report
+from ..site.schemaorg import script_json
+from ..site.void import FINDINGS_LISTED
 from . import services
 
 bp = Blueprint("pages", __name__)
@@ -170,7 +174,7 @@ def collection(kind: str) -> Response:
         body = jsonify(listing.listing_json(page, base)).get_data()
     elif fmt is F.JSONLD:  # the page's nodes, each once, in the site's context (the keys of the documents)
         triples = listing.listing_graph(query, svc.index, kind, **args)  # type: ignore[arg-type]
-        body = jsonld.document(jsonld.site_context(query.store), "", triples, jsonld.FLATTENED)
+        body = jsonld.document(site_context(query.store), "", triples, jsonld.FLATTENED)
     elif fmt is not F.HTML:
         body = F.serialize_graph(listing.listing_graph(query, svc.index, kind, **args), fmt, base)  # type: ignore[arg-type]
     else:
@@ -223,7 +227,7 @@ def _resource_document(kind: str, id: str, extension: str) -> Response:
     link = _links(alternates, found.iri)
     if fmt is F.JSONLD:
         profile = jsonld.requested_profile(request.headers.get("Accept"), request.args.get("profile"))
-        body = jsonld.document(jsonld.site_context(query.store), found.iri, rdf_document(query, found.iri), profile)
+        body = jsonld.document(site_context(query.store), found.iri, rdf_document(query, found.iri), profile)
         link += f', <{_root()}{jsonld.CONTEXT_PATH}>; rel="http://www.w3.org/ns/json-ld#context"'
         return _document(body, fmt, link, profile)
     if fmt is not F.HTML:
@@ -255,7 +259,7 @@ def rdf_document(query: QueryService, iri: str) -> list[Triple]:
 @bp.route(jsonld.CONTEXT_PATH)
 def context() -> Response:
     """The JSON-LD context of the site (generated from the ontology and the data): ETag, cached for a day."""
-    ctx = jsonld.site_context(services().store)
+    ctx = site_context(services().store)
     resp = Response(ctx.body, content_type=F.JSONLD.content_type)
     resp.set_etag(ctx.version)
     resp.headers["Cache-Control"] = "public, max-age=86400"
@@ -267,7 +271,7 @@ def context() -> Response:
 @bp.route("/context-<version>.jsonld")
 def context_version(version: str) -> Response:
     """The context under its version: immutable (a new context gets a new version)."""
-    ctx = jsonld.site_context(services().store)
+    ctx = site_context(services().store)
     if version != ctx.version:
         raise NotFound(f"no context of version {version[:40]!r} here; the current one is {_root()}/context-{ctx.version}.jsonld", version=version[:40])
     resp = Response(ctx.body, content_type=F.JSONLD.content_type)

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import request, url_for
 
-from ..examples import examples_fingerprint, list_examples
-from ..namespaces import prefixes
+from ..site.examples import examples_fingerprint, list_examples
+from ..core.namespaces import prefixes
 from . import services
 
 # A new tab opens on this, after the prefix declarations.

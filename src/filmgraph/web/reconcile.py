@@ -28,9 +28,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from .. import formats as F
-from ..dump import register_download
-from ..errors import BadRequest, UnsupportedMediaType
-from ..numbers import client_int
+from ..site.dump import register_download
+from ..core.errors import BadRequest, UnsupportedMediaType
+from ..core.numbers import client_int
 from ..reconcile import extend as X
 from ..reconcile import mixnmatch
 from ..reconcile.schema import FEATURES, PROPERTIES, TYPES

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 
 from .. import formats as F
-from ..errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, UriTooLong
-from ..negotiate import choose
-from ..query import refuse_update
-from ..service_description import describe_service
+from ..core.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, UriTooLong
+from ..formats.negotiate import choose
+from ..sparql.query import refuse_update
+from ..sparql.service_description import describe_service
 from ..store import DatasetSpec
 from . import query_ui, services
 from .intake import body_too_large

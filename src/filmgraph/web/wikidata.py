@@ -15,8 +15,8 @@ import json
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 
 from .. import formats as F
-from ..cache import Once
-from ..negotiate import choose
+from ..core.cache import Once
+from ..formats.negotiate import choose
 from ..reconcile import wikidata
 from ..reconcile.wikidata import Example, Proposal, examples, proposal
 from . import services

@@ -1,0 +1,135 @@
+"""A remote store's site index, built once (``filmgraph build DIR --store-url URL``) and opened by every process.
+
+Building reads the store as a remote filmgraph's start-up did (one query per
+property, under :data:`~filmgraph.services.INDEX_QUERY_TIMEOUT`; each rule under
+:data:`~filmgraph.services.RULE_QUERY_TIMEOUT`), always with the store's own time
+limit where it takes one per query (Virtuoso's ``timeout``), so that nothing goes
+on running on the store after filmgraph stops waiting. The directory holds the
+index (``filmgraph-index.sqlite``) and a marker, ``filmgraph-remote.json``, with
+the index's build id and the state of the store it describes: the URL, the graph,
+the triple count and a cheap fingerprint (:meth:`RemoteStore.fingerprint`).
+
+``serve --store-url URL --store-path DIR`` opens the index read-only and asks the
+store for its count and fingerprint (two small queries); an index of another
+store, or of a store that changed since, is refused with one message naming the
+command that rebuilds it. The directory is written as a pre-built store is: into
+a hidden sibling renamed when complete; ``build`` refuses a non-empty directory.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from ..core.errors import InvalidData
+from ..core.progress import Progress
+from ..core.settings import ENV_PREFIX, SettingError, Settings, flag
+from ..store.embedded import INCOMPLETE, MARKER, building_dir
+from ..store.index import INDEX_FILE, SiteIndex
+from ..store.remote import RemoteStore
+
+REMOTE_MARKER = "filmgraph-remote.json"
+"""The marker of a remote store's index directory: build id and the store state it describes."""
+
+STATE_QUERY_TIMEOUT = 120.0
+"""Seconds the count and the fingerprint may take when a process checks an index against its store."""
+
+
+def refused(path: Path, reason: str) -> SettingError:
+    """The one line that stops a process whose store_path is not an index of its store as it is."""
+    return SettingError([f"setting store_path ({flag('store_path')} / {ENV_PREFIX}STORE_PATH) = {path}: {reason}"])
+
+
+def remote_store(settings: Settings) -> RemoteStore:
+    """The remote store the settings name, with the clients' time limit."""
+    return RemoteStore(settings.store_url, settings.base_iri, timeout=settings.query_timeout, graph=settings.store_graph)
+
+
+def store_state(store: RemoteStore) -> dict[str, object]:
+    """What an index records of its store: triple count and fingerprint (under the state limit, the store's own too)."""
+    limited = store.limited(max(STATE_QUERY_TIMEOUT, store.timeout))
+    return {"triples": len(limited), "fingerprint": limited.fingerprint()}
+
+
+def rebuild_command(settings: Settings, path: Path) -> str:
+    """The command that builds a fresh index for this store (into a new directory)."""
+    graph = f" --store-graph {settings.store_graph}" if settings.store_graph else ""
+    return f"filmgraph build {path.with_name(path.name + '-new')} --store-url {settings.store_url}{graph}"
+
+
+def build_remote_index(settings: Settings, path: Path, progress: Progress | None = None) -> tuple[SiteIndex, dict[str, object]]:
+    """Build the site index and the rules' findings of the remote store into the new directory ``path``."""
+    from ..store.index_build import build_index
+    from .services import INDEX_QUERY_TIMEOUT, remote_rules
+
+    progress = progress if progress is not None else Progress.off()
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise InvalidData(f"{path}: not empty; refusing to build an index over existing files", file=str(path))
+    store = remote_store(settings)
+    work = building_dir(path)
+    if work.exists():
+        shutil.rmtree(work)  # an earlier build of the same directory that was killed outright
+    work.mkdir(parents=True)
+    (work / INCOMPLETE).touch()
+    try:
+        with progress.phase("the store's state (count, fingerprint)", unit=""):
+            state = store_state(store)
+        build_id = uuid.uuid4().hex
+        indexing = store.limited(max(INDEX_QUERY_TIMEOUT, store.timeout))
+        report = (lambda: remote_rules(store)) if settings.index_rules else None
+        build_index(indexing, work / INDEX_FILE, build_id, int(state["triples"]), report, REMOTE_MARKER, progress)  # type: ignore[call-overload]
+        with progress.phase("the store's state again", unit=""):
+            after = store_state(store)
+        if after != state:
+            raise InvalidData(f"the remote store at {settings.store_url} changed while its index was built "
+                              f"({state['triples']} triples before, {after['triples']} after); build again once it is loaded",
+                              file=str(path))
+        marker = {"build_id": build_id, "store_url": settings.store_url, "store_graph": settings.store_graph,
+                  "base_iri": settings.base_iri, "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **state}
+        (work / REMOTE_MARKER).write_text(json.dumps(marker, indent=2))
+        (work / INCOMPLETE).unlink()
+        if path.exists():
+            path.rmdir()
+        work.rename(path)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return SiteIndex.open(path / INDEX_FILE, build_id, path / REMOTE_MARKER), marker
+
+
+def open_remote_index(settings: Settings, store: RemoteStore) -> SiteIndex:
+    """Open the index in ``settings.store_path`` for the remote store; refuse one that is not of this store as it is now."""
+    path = Path(settings.store_path)
+    marker_path = path / REMOTE_MARKER
+    rebuild = rebuild_command(settings, path)
+    if (path / INCOMPLETE).exists():
+        raise refused(path, f"an incomplete build (stopped before it finished); build it again: {rebuild}")
+    if not marker_path.is_file():
+        what = "a pre-built embedded store (serve it without --store-url)" if (path / MARKER).is_file() else "not a remote store's index"
+        raise refused(path, f"{what}; no {REMOTE_MARKER} (build one with: {rebuild})")
+    try:
+        marker = json.loads(marker_path.read_text())
+        recorded = {"triples": int(marker["triples"]), "fingerprint": str(marker["fingerprint"])}
+        build_id = str(marker["build_id"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise refused(path, f"{REMOTE_MARKER} is unreadable ({exc}); build the index again: {rebuild}") from None
+    mine = {"store_url": settings.store_url, "store_graph": settings.store_graph, "base_iri": settings.base_iri}
+    theirs = {k: marker.get(k, "") for k in mine}
+    if theirs != mine:
+        differ = ", ".join(f"{k} {theirs[k]!r} (this process: {mine[k]!r})" for k in mine if theirs[k] != mine[k])
+        raise refused(path, f"indexes another store: {differ}; build this store's index: {rebuild}")
+    index = SiteIndex.open(path / INDEX_FILE, build_id, marker_path)
+    now = store_state(store)
+    if now != recorded:
+        index.close()
+        change = (f"{recorded['triples']} triples then, {now['triples']} now" if now["triples"] != recorded["triples"]
+                  else "same triple count, another fingerprint (the data was reloaded or changed)")
+        raise refused(path, f"the index is stale: it describes the store at {settings.store_url} as it was at {marker.get('built', '?')} "
+                            f"({change}); rebuild it: {rebuild}, then serve with --store-path on the new directory")
+    print(f"filmgraph: site index {path} matches the store ({now['triples']} triples)", file=sys.stderr)
+    return index

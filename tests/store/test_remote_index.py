@@ -1,0 +1,120 @@
+"""A remote store's site index built once (``filmgraph build DIR --store-url``) and opened by ``serve --store-path DIR``.
+
+Real stores on loopback (the Oxigraph server, Virtuoso), loaded with ``filmgraph
+load``: the built index holds what a start-up index holds (resources, the rules'
+findings), a process opens it without reading the store, and an index that no
+longer describes its store (reloaded with other data, another store) is refused
+with one line naming the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from filmgraph.cli import main
+from filmgraph.core.settings import SettingError, Settings
+from filmgraph.site.remote_index import REMOTE_MARKER
+from filmgraph.site.services import Services
+from filmgraph.store.embedded import EmbeddedStore
+from filmgraph.store.load import put_default_graph
+from filmgraph.truth.rules import run_rules
+from filmgraph.store.remote import SAMPLE, RemoteStore
+from filmgraph.web import create_app
+
+from ..oxigraph_server import OxigraphServer, oxigraph, oxigraph_server, unused_url  # noqa: F401  (fixtures)
+from ..virtuoso_server import VirtuosoServer, virtuoso, virtuoso_server  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(scope="module")
+def local_store(settings: Settings) -> EmbeddedStore:
+    """The shipped dataset in memory, as the embedded backend builds it."""
+    return EmbeddedStore.build(settings)
+
+
+def _build(tmp_path: Path, url: str, *extra: str) -> Path:
+    target = tmp_path / "index"
+    assert main(["build", str(target), "--store-url", url, "--quiet", *extra]) == 0
+    return target
+
+
+def test_a_built_remote_index_serves_the_rules_findings_without_running_them(tmp_path: Path, settings: Settings, oxigraph: OxigraphServer,
+                                                                             local_store: EmbeddedStore) -> None:
+    built = _build(tmp_path, oxigraph.query_url)
+    marker = json.loads((built / REMOTE_MARKER).read_text())
+    assert marker["triples"] == len(local_store) and marker["store_url"] == oxigraph.query_url and len(marker["fingerprint"]) == 32
+    svc = Services.build(settings.replace(store_url=oxigraph.query_url, store_path=str(built)))
+    try:
+        assert svc.index.build_id == marker["build_id"] and not svc.index.temporary
+        report = svc.report()
+        assert report.findings and report.findings == run_rules(local_store).findings
+        page = create_app(svc.settings, svc).test_client().get("/film/", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "The Silent Star" in page.get_data(as_text=True)
+    finally:
+        svc.close()
+
+
+def test_a_virtuoso_index_is_built_with_its_graph_and_served(tmp_path: Path, settings: Settings, virtuoso: VirtuosoServer,
+                                                             local_store: EmbeddedStore) -> None:
+    built = _build(tmp_path, virtuoso.query_url, "--store-graph", virtuoso.graph)
+    marker = json.loads((built / REMOTE_MARKER).read_text())
+    assert marker["triples"] == len(local_store) and marker["store_graph"] == virtuoso.graph
+    svc = Services.build(settings.replace(store_url=virtuoso.query_url, store_graph=virtuoso.graph, store_path=str(built)))
+    try:
+        assert svc.report().findings == run_rules(local_store).findings
+        assert svc.triples == len(local_store)
+    finally:
+        svc.close()
+
+
+def test_an_index_of_a_store_loaded_since_is_refused_naming_the_rebuild(tmp_path: Path, settings: Settings,
+                                                                         oxigraph_server: Callable[..., OxigraphServer],
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    server = oxigraph_server()
+    assert main(["load", "--into", server.query_url, "--quiet"]) == 0
+    built = _build(tmp_path, server.query_url)
+    serving = settings.replace(store_url=server.query_url, store_path=str(built))
+    Services.build(serving).close()  # fresh: opens
+    # Same number of triples, one of the store's first rows changed: the fingerprint sees it.
+    store = RemoteStore(server.query_url, settings.base_iri)
+    first = store.select(SAMPLE)[0]
+    triples = [t for t in store.triples() if (t.subject, t.predicate, t.object) != (first["s"], first["p"], first["o"])]
+    triples.append(ox.Triple(first["s"], first["p"], ox.Literal("changed since the index was built")))  # type: ignore[arg-type]
+    put_default_graph(server.store_url, triples, 60.0)
+    with pytest.raises(SettingError, match="is stale") as info:
+        Services.build(serving)
+    assert "another fingerprint" in str(info.value) and f"filmgraph build {built}-new --store-url {server.query_url}" in str(info.value)
+    # More triples now: the CLI stops with exit status 2 and one line saying what to rebuild, before binding a port.
+    put_default_graph(server.store_url, [*triples, ox.Triple(ox.NamedNode("https://example.org/x"), ox.NamedNode("https://example.org/p"), ox.Literal("1"))], 60.0)
+    capsys.readouterr()
+    assert main(["serve", "--store-url", server.query_url, "--store-path", str(built), "--port", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "setting store_path" in err[0] and "is stale" in err[0] and f"{len(triples)} triples then, {len(triples) + 1} now" in err[0] and "filmgraph build" in err[0]
+
+
+def test_an_index_of_another_store_or_an_embedded_store_is_refused(tmp_path: Path, settings: Settings, oxigraph: OxigraphServer,
+                                                                   oxigraph_server: Callable[..., OxigraphServer]) -> None:
+    built = _build(tmp_path, oxigraph.query_url)
+    other = oxigraph_server()
+    with pytest.raises(SettingError, match="indexes another store: store_url"):
+        Services.build(settings.replace(store_url=other.query_url, store_path=str(built)))
+    embedded = tmp_path / "embedded"
+    assert main(["build", str(embedded), "--quiet"]) == 0
+    with pytest.raises(SettingError, match="a pre-built embedded store"):
+        Services.build(settings.replace(store_url=oxigraph.query_url, store_path=str(embedded)))
+
+
+def test_build_refuses_a_non_empty_directory_and_leaves_nothing_when_the_store_is_down(tmp_path: Path, unused_url: str,
+                                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "x").write_text("x")
+    assert main(["build", str(full), "--store-url", unused_url, "--quiet"]) == 1  # as an embedded build over files
+    assert "not empty" in capsys.readouterr().err
+    assert main(["build", str(tmp_path / "new"), "--store-url", unused_url, "--quiet"]) == 1
+    assert "unreachable" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full"]
