@@ -544,7 +544,7 @@ def test_a_rule_slower_than_its_limit_is_left_out_of_the_remote_report(settings:
 
     No page runs the rules afterwards: the report lists the rules that ran, with all their findings.
     """
-    from filmgraph.site import services as services_module
+    from filmgraph.site import remote_index as services_module
     from filmgraph.truth.rules import run_rules
 
     monkeypatch.setattr(services_module, "RULE_QUERY_TIMEOUT", 1.0)  # the limit, shortened for the test

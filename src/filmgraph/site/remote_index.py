@@ -25,12 +25,58 @@ import time
 import uuid
 from pathlib import Path
 
-from ..core.errors import InvalidData
+from typing import TYPE_CHECKING
+
+from ..core.dataset import Store
+from ..core.errors import FilmgraphError, InvalidData, Unavailable
 from ..core.progress import Progress
 from ..core.settings import ENV_PREFIX, SettingError, Settings, flag
 from ..store.embedded import INCOMPLETE, MARKER, building_dir
 from ..store.index import INDEX_FILE, SiteIndex
 from ..store.remote import RemoteStore
+
+if TYPE_CHECKING:
+    from ..truth.rules import Report
+
+INDEX_QUERY_TIMEOUT = 600.0
+"""Seconds one paged query may take while a remote store is indexed (a page sorts the whole property)."""
+
+
+def indexing_store(store: Store) -> Store:
+    """The store to read the site index from: a remote one with a time limit for whole-store pages, not the clients' limit."""
+    if not isinstance(store, RemoteStore):
+        return store
+    return store.limited(max(INDEX_QUERY_TIMEOUT, store.timeout))
+
+
+RULE_QUERY_TIMEOUT = 120.0
+"""Seconds one consistency rule may take on a remote store at startup; a slower rule is left out of the report, which says so."""
+
+
+def remote_rules(store: Store) -> Report:
+    """The rules' report of a remote store, kept in its index: each rule once, under its own limit.
+
+    A rule that the store cannot answer in time is left out (the report lists the rules that ran,
+    and startup says which did not), so that no page ever runs the rules on a client's request.
+    """
+    from datetime import datetime, timezone
+
+    from ..truth.rules import Finding, Report, list_rules, run_rules
+
+    assert isinstance(store, RemoteStore)
+    limited = store.limited(RULE_QUERY_TIMEOUT)  # the store's own limit too, where it takes one per query
+    ran, findings = [], set()
+    for rule in list_rules():
+        try:
+            findings.update(run_rules(limited, [rule.name]).findings)
+        except Unavailable:
+            raise  # the store is down: the index waits for it as a whole
+        except FilmgraphError as exc:
+            print(f"filmgraph: rule {rule.name} is left out of the consistency report: {exc.message}", file=sys.stderr)
+            continue
+        ran.append(rule)
+    return Report(tuple(sorted(findings, key=Finding.sort_key)), tuple(ran), datetime.now(timezone.utc).replace(microsecond=0))
+
 
 REMOTE_MARKER = "filmgraph-remote.json"
 """The marker of a remote store's index directory: build id and the store state it describes."""
@@ -64,7 +110,6 @@ def rebuild_command(settings: Settings, path: Path) -> str:
 def build_remote_index(settings: Settings, path: Path, progress: Progress | None = None) -> tuple[SiteIndex, dict[str, object]]:
     """Build the site index and the rules' findings of the remote store into the new directory ``path``."""
     from ..store.index_build import build_index
-    from .services import INDEX_QUERY_TIMEOUT, remote_rules
 
     progress = progress if progress is not None else Progress.off()
     path = Path(path)

@@ -68,9 +68,10 @@ class Services:
                         own = open_remote_index(self.settings, self.store)  # built once by 'filmgraph build DIR --store-url'
                     if own is None:
                         from ..store.index import SiteIndex
+                        from .remote_index import indexing_store, remote_rules
 
                         started = time.monotonic()
-                        indexing = _indexing(self.store)  # its COUNT, too, may take longer than a client's limit
+                        indexing = indexing_store(self.store)  # its COUNT, too, may take longer than a client's limit
                         report = remote_rules(indexing) if self.settings.store_url and self.settings.index_rules else None
                         own = SiteIndex.build_temporary(indexing, len(indexing), report)
                         if self.settings.store_url:
@@ -110,49 +111,6 @@ class Services:
     def close(self) -> None:
         """Stop workers and release the store."""
         self.query.close()
-
-
-INDEX_QUERY_TIMEOUT = 600.0
-"""Seconds one paged query may take while a remote store is indexed (a page sorts the whole property)."""
-
-
-def _indexing(store: Store) -> Store:
-    """The store to read the site index from: a remote one with a time limit for whole-store pages, not the clients' limit."""
-    from ..store.remote import RemoteStore
-
-    if not isinstance(store, RemoteStore):
-        return store
-    return store.limited(max(INDEX_QUERY_TIMEOUT, store.timeout))
-
-
-RULE_QUERY_TIMEOUT = 120.0
-"""Seconds one consistency rule may take on a remote store at startup; a slower rule is left out of the report, which says so."""
-
-
-def remote_rules(store: Store) -> Report:
-    """The rules' report of a remote store, kept in its index: each rule once, under its own limit.
-
-    A rule that the store cannot answer in time is left out (the report lists the rules that ran,
-    and startup says which did not), so that no page ever runs the rules on a client's request.
-    """
-    from datetime import datetime, timezone
-
-    from ..truth.rules import Finding, Report, list_rules, run_rules
-    from ..store.remote import RemoteStore
-
-    assert isinstance(store, RemoteStore)
-    limited = store.limited(RULE_QUERY_TIMEOUT)  # the store's own limit too, where it takes one per query
-    ran, findings = [], set()
-    for rule in list_rules():
-        try:
-            findings.update(run_rules(limited, [rule.name]).findings)
-        except Unavailable:
-            raise  # the store is down: the index waits for it as a whole
-        except FilmgraphError as exc:
-            print(f"filmgraph: rule {rule.name} is left out of the consistency report: {exc.message}", file=sys.stderr)
-            continue
-        ran.append(rule)
-    return Report(tuple(sorted(findings, key=Finding.sort_key)), tuple(ran), datetime.now(timezone.utc).replace(microsecond=0))
 
 
 def _open(settings: Settings) -> Store:

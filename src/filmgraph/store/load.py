@@ -5,7 +5,9 @@ against the shapes) and replaces the remote's default graph:
 
 - by the Graph Store Protocol where there is one (given, or found beside the
   query endpoint: Oxigraph's ``/store``, Fuseki's ``/data``): one ``PUT`` of the
-  N-Triples to ``{graph store}?default``, which replaces the graph by definition;
+  N-Triples to ``{graph store}?default``, which replaces the graph by definition
+  (to Virtuoso, which stalls on one large request: a ``PUT`` of the first
+  :data:`GSP_BATCH` triples, then ``POST`` s of the rest);
 - else by SPARQL Update: ``CLEAR DEFAULT`` and the first batch in one request,
   then ``INSERT DATA`` batches. Blank node labels are scoped to one request, so
   every triple that shares a blank node travels in the same batch.
@@ -43,7 +45,7 @@ from ..core.errors import FilmgraphError, Unavailable
 from ..core.progress import Phase, Progress
 from ..core.settings import Settings
 from .embedded import EmbeddedStore
-from .remote import AGENT, RemoteStore, remote_message
+from .remote import AGENT, VIRTUOSO, RemoteStore, remote_message
 
 BATCH = 10_000
 SPOOL_BYTES = 16 * 1024 * 1024
@@ -77,15 +79,17 @@ def load(settings: Settings, into: str, graph_store: str = "", update: str = "",
     finally:
         local.close()
     graph = settings.store_graph
+    remote = RemoteStore(into, settings.base_iri, timeout=timeout, graph=graph)
     gsp = graph_store or discover_graph_store(into, timeout)
     if gsp:
-        put_default_graph(gsp, triples, timeout, progress, graph)
-        method, target = "Graph Store Protocol PUT", f"{without_user(gsp)}?{graph_query(graph)}"
+        batch = GSP_BATCH if remote.kind == VIRTUOSO else 0
+        put_default_graph(gsp, triples, timeout, progress, graph, batch)
+        how = f"PUT, then POSTs of {batch:,} triples" if batch and len(triples) > batch else "PUT"
+        method, target = f"Graph Store Protocol {how}", f"{without_user(gsp)}?{graph_query(graph)}"
     else:
         target = update or update_url(into)
         update_in_batches(target, triples, timeout, progress=progress, graph=graph)
         method = f"SPARQL Update (CLEAR {f'GRAPH <{graph}>' if graph else 'DEFAULT'}, INSERT DATA)"
-    remote = RemoteStore(into, settings.base_iri, timeout=timeout, graph=graph)
     return LoadReport(method, target, len(triples), len(remote))
 
 
@@ -156,20 +160,37 @@ class _Sent(io.RawIOBase):
         return data
 
 
-def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: float, progress: Progress | None = None, graph: str = "") -> None:
-    """Replace the default graph (or ``graph``) with a Graph Store Protocol PUT of the triples as N-Triples."""
+GSP_BATCH = 200_000
+"""Triples per graph store request to a store that takes a large graph badly in one request (Virtuoso: one
+transaction each; a 2.7 M-triple PUT stalled it)."""
+
+
+def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: float, progress: Progress | None = None, graph: str = "",
+                      batch: int = 0) -> None:
+    """Replace the default graph (or ``graph``) with a Graph Store Protocol PUT of the triples as N-Triples.
+
+    With ``batch``, a larger graph goes as a PUT of its first ``batch`` triples and POSTs (merges) of the
+    rest, the triples that share a blank node in one request (readers may see part of it meanwhile)."""
     progress = progress if progress is not None else Progress.off()
+    shown = without_user(graph_store)
+    listed = list(triples) if batch else None
+    parts: Iterable[Iterable[ox.Triple]] = batches(listed, batch) if listed is not None and len(listed) > batch else [listed if listed is not None else triples]
+    with progress.phase(f"sending to {shown}", unit="B") as phase:
+        for n, part in enumerate(parts):
+            _send_graph("PUT" if n == 0 else "POST", graph_store, part, timeout, graph, phase)
+
+
+def _send_graph(method: str, graph_store: str, triples: Iterable[ox.Triple], timeout: float, graph: str, phase: Phase) -> None:
+    """One graph store request with the triples as N-Triples (spooled to disk when large)."""
     shown, opener = _opener(graph_store)
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body, contextlib.ExitStack() as stack:
-        with progress.phase("serializing (N-Triples)", unit=""):
-            ox.serialize(triples, body, ox.RdfFormat.N_TRIPLES)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+        ox.serialize(triples, body, ox.RdfFormat.N_TRIPLES)
         size = body.tell()
         body.seek(0)
-        phase = stack.enter_context(progress.phase(f"sending to {shown}", total=size, unit="B"))
         request = urllib.request.Request(
             f"{shown}?{graph_query(graph)}",
             data=_Sent(body, phase),  # type: ignore[arg-type]
-            method="PUT",
+            method=method,
             headers={"Content-Type": F.NTRIPLES.media_type, "Content-Length": str(size), "User-Agent": AGENT},
         )
         try:
@@ -181,7 +202,7 @@ def put_default_graph(graph_store: str, triples: Iterable[ox.Triple], timeout: f
                 response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:1000].decode("utf-8", "replace").strip()
-            raise FilmgraphError(f"the graph store at {shown} refused the PUT: HTTP {exc.code} {exc.reason}: {detail}") from None
+            raise FilmgraphError(f"the graph store at {shown} refused the {method}: HTTP {exc.code} {exc.reason}: {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise Unavailable(f"the graph store at {shown} is unreachable: {getattr(exc, 'reason', exc)}") from None
 
