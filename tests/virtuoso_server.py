@@ -17,16 +17,13 @@ administrator password is ``dba``; the server listens on loopback only).
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from .oxigraph_server import LoopbackProcess, _free_port
 
 STARTUP_SECONDS = 60.0
 STOP_SECONDS = 30.0
@@ -94,14 +91,10 @@ def virtuoso_command() -> str | None:
     return shutil.which("virtuoso-t")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class VirtuosoServer:
+class VirtuosoServer(LoopbackProcess):
     """One ``virtuoso-t +foreground`` process with its own ini, database directory and loopback ports."""
+
+    name = "virtuoso-t"
 
     def __init__(self, location: Path, timeout_s: int = SERVER_TIMEOUT_S, buffers: int = 20_000) -> None:
         command = virtuoso_command()
@@ -114,11 +107,9 @@ class VirtuosoServer:
         self.ini = self.location / "virtuoso.ini"
         self.ini.write_text(INI.format(d=self.location, sql_port=self.sql_port, http_port=self.port, timeout_s=timeout_s,
                                        buffers=buffers, dirty=buffers * 3 // 4))
-        self._log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([command, "+configfile", str(self.ini), "+foreground"], cwd=self.location,
-                                        stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._spawn([command, "+configfile", str(self.ini), "+foreground"], cwd=self.location)
         try:
-            self._wait_until_ready()
+            self._wait_until_ready(f"{self.query_url}?query=ASK%7B%7D", STARTUP_SECONDS)
         except BaseException:
             self.stop()
             raise
@@ -135,37 +126,9 @@ class VirtuosoServer:
 
     graph = GRAPH
 
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        probe = f"{self.query_url}?query=ASK%7B%7D"
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"virtuoso-t exited with {self.process.returncode}: {self.log()}")
-            try:
-                with urllib.request.urlopen(probe, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"virtuoso did not answer within {STARTUP_SECONDS:g} s: {self.log()}")
-            time.sleep(0.2)
-
-    def log(self) -> str:
-        """What the server printed so far."""
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", "replace")[-4000:]
-
-    def stop(self) -> None:
-        """Stop the process by its pid: terminate (it checkpoints and exits), then kill if it does not."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_SECONDS)
-        self._log.close()
+    def stop(self, seconds: float = STOP_SECONDS) -> None:
+        """Stop it by its pid (it checkpoints and exits on SIGTERM; killed if it does not)."""
+        super().stop(seconds)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 
 from filmgraph.cli import main
 from filmgraph.core.settings import SettingError, Settings
-from filmgraph.site.remote_index import REMOTE_MARKER
+from filmgraph.site.remote_index import COUNT_CHECK_SECONDS, REMOTE_MARKER
 from filmgraph.site.services import Services
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.load import put_default_graph
@@ -56,6 +56,21 @@ def test_a_built_remote_index_serves_the_rules_findings_without_running_them(tmp
         assert page.status_code == 200 and "The Silent Star" in page.get_data(as_text=True)
     finally:
         svc.close()
+
+
+def test_a_store_slow_to_count_is_checked_by_its_fingerprint_alone_at_start(tmp_path: Path, settings: Settings, oxigraph: OxigraphServer,
+                                                                            capfd: pytest.CaptureFixture[str]) -> None:
+    built = _build(tmp_path, oxigraph.query_url)
+    marker = json.loads((built / REMOTE_MARKER).read_text())
+    assert 0 <= marker["count_seconds"] <= COUNT_CHECK_SECONDS
+    capfd.readouterr()
+    Services.build(settings.replace(store_url=oxigraph.query_url, store_path=str(built))).close()
+    assert f"matches the store ({marker['triples']} triples)" in capfd.readouterr().err
+    # A store that took 30 s to count at build is not counted again by every process that starts.
+    (built / REMOTE_MARKER).write_text(json.dumps({**marker, "count_seconds": 30.0}))
+    Services.build(settings.replace(store_url=oxigraph.query_url, store_path=str(built))).close()
+    err = capfd.readouterr().err
+    assert "matches the store (its fingerprint; the count of" in err and "not re-checked at start: it took 30 s at build" in err
 
 
 def test_a_virtuoso_index_is_built_with_its_graph_and_served(tmp_path: Path, settings: Settings, virtuoso: VirtuosoServer,
