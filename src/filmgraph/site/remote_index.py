@@ -101,11 +101,12 @@ COUNT_CHECK_SECONDS = 2.0
 fingerprint alone is checked (a COUNT of 27 M triples takes the Oxigraph server 7 to 20 s, longer than a start may)."""
 
 
-def store_state(store: RemoteStore, count: bool = True) -> dict[str, object]:
-    """What an index records of its store: the fingerprint, and (``count``) the triple count and how long counting
-    took, each under the state limit (the store's own too)."""
+def store_state(store: RemoteStore, count: bool = True, subjects: list[str] | None = None) -> dict[str, object]:
+    """What an index records of its store: the fingerprint (of ``subjects``, else of subjects it picks), and
+    (``count``) the triple count and how long counting took, each under the state limit (the store's own too)."""
     limited = store.limited(max(STATE_QUERY_TIMEOUT, store.timeout))
-    state: dict[str, object] = {"fingerprint": limited.fingerprint()}
+    picked, fingerprint = limited.fingerprint(subjects)
+    state: dict[str, object] = {"fingerprint": fingerprint, "fingerprint_subjects": picked}
     if count:
         started = time.monotonic()
         state["triples"] = len(limited)
@@ -145,7 +146,7 @@ def build_remote_index(settings: Settings, path: Path, progress: Progress | None
         report = (lambda: remote_rules(store)) if settings.index_rules else None
         build_index(indexing, work / INDEX_FILE, build_id, int(state["triples"]), report, REMOTE_MARKER, progress)  # type: ignore[call-overload]
         with progress.phase("the store's state again", unit=""):
-            after = store_state(store)
+            after = store_state(store, subjects=state["fingerprint_subjects"])  # type: ignore[arg-type]
         if not _same(after, state):
             raise InvalidData(f"the remote store at {settings.store_url} changed while its index was built "
                               f"({state['triples']} triples before, {after['triples']} after); build again once it is loaded",
@@ -176,17 +177,19 @@ def open_remote_index(settings: Settings, store: RemoteStore) -> SiteIndex:
     try:
         marker = json.loads(marker_path.read_text())
         recorded = {"triples": int(marker["triples"]), "fingerprint": str(marker["fingerprint"])}
+        subjects = [str(iri) for iri in marker["fingerprint_subjects"]]
         recount = float(marker.get("count_seconds", 0.0)) <= COUNT_CHECK_SECONDS
         build_id = str(marker["build_id"])
     except (OSError, ValueError, KeyError) as exc:
         raise refused(path, f"{REMOTE_MARKER} is unreadable ({exc}); build the index again: {rebuild}") from None
-    mine = {"store_url": settings.store_url, "store_graph": settings.store_graph, "base_iri": settings.base_iri}
+    # The store's address may change (another host name, a new port); its graph and the base IRI change what is read.
+    mine = {"store_graph": settings.store_graph, "base_iri": settings.base_iri}
     theirs = {k: marker.get(k, "") for k in mine}
     if theirs != mine:
         differ = ", ".join(f"{k} {theirs[k]!r} (this process: {mine[k]!r})" for k in mine if theirs[k] != mine[k])
-        raise refused(path, f"indexes another store: {differ}; build this store's index: {rebuild}")
+        raise refused(path, f"indexes another dataset: {differ}; build this one's index: {rebuild}")
     index = SiteIndex.open(path / INDEX_FILE, build_id, marker_path)
-    now = store_state(store, count=recount)
+    now = store_state(store, count=recount, subjects=subjects)
     if not recount:
         now["triples"] = recorded["triples"]
     if not _same(now, recorded):
@@ -198,5 +201,6 @@ def open_remote_index(settings: Settings, store: RemoteStore) -> SiteIndex:
     checked = f"{recorded['triples']} triples" if recount else (
         f"its fingerprint; the count of {recorded['triples']} triples is not re-checked at start: it took "
         f"{float(marker['count_seconds']):.0f} s at build")
-    print(f"filmgraph: site index {path} matches the store ({checked})", file=sys.stderr)
+    moved = f", built against {marker.get('store_url')}" if marker.get("store_url") != settings.store_url else ""
+    print(f"filmgraph: site index {path} matches the store ({checked}{moved})", file=sys.stderr)
     return index

@@ -42,7 +42,7 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 import pyoxigraph as ox
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
@@ -54,7 +54,7 @@ from ..sparql.execute import FORMATS_BY_NAME, Job
 from ..sparql.querytext import shape
 from ..sparql.results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
 from ..core.dataset import Bindings, Row
-from ..sparql.bind import bind
+from ..sparql.bind import bind, sparql_term
 
 AGENT = "filmgraph (remote store client; https://w3id.org/filmgraph/)"
 RESULTS_ACCEPT = f"{F.SPARQL_JSON.media_type}, {F.SPARQL_XML.media_type};q=0.9, {F.TSV.media_type};q=0.5"
@@ -65,6 +65,8 @@ ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 PAGED_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT %d OFFSET %d"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 SAMPLE = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000"
+SUBJECT_TRIPLES = "SELECT ?s ?p ?o WHERE { VALUES ?s { %s } ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 10000"  # Virtuoso sorts at most 10,000
+FINGERPRINT_SUBJECTS = 50
 PAGE = 10_000
 # The triple count is shown on every service description and health check; a
 # remote COUNT over a large store is not free, and a loaded store rarely changes.
@@ -205,17 +207,26 @@ class RemoteStore:
             self._kind = VIRTUOSO if server.lower().startswith("virtuoso") else ""
         return self._kind
 
-    def fingerprint(self) -> str:
-        """A cheap fingerprint of the store's state: a hash of its first rows, in its own order (blank node ids included).
+    def fingerprint(self, subjects: Sequence[str] | None = None) -> tuple[list[str], str]:
+        """A cheap fingerprint of the store's state: the triples of a few subjects, sorted and hashed.
 
-        Any reload moves blank node ids and any change near the front of the store's indexes changes it;
-        the triple count, recorded beside it, catches the rest."""
+        The subjects (``subjects``, else up to :data:`FINGERPRINT_SUBJECTS` IRIs from the store's first rows, in
+        its own order) are kept by whoever records the fingerprint and asked for again to compare: the first
+        rows themselves differ between two starts of Virtuoso. Blank nodes count as blank (a reload of the same
+        data is the same state). Any change to those subjects changes it; the triple count catches the rest."""
         import hashlib
 
+        if subjects is None:
+            found = (row["s"].value for row in self.select(SAMPLE) if isinstance(row.get("s"), ox.NamedNode))
+            subjects = list(dict.fromkeys(found))[:FINGERPRINT_SUBJECTS]
         digest = hashlib.sha256()
-        for row in self.select(SAMPLE):
-            digest.update(f"{row.get('s')} {row.get('p')} {row.get('o')}\n".encode())
-        return digest.hexdigest()[:32]
+        if subjects:
+            values = " ".join(sparql_term(ox.NamedNode(iri)) for iri in subjects)
+            rows = self.select(SUBJECT_TRIPLES % values)
+            blank = lambda term: "_:" if isinstance(term, ox.BlankNode) else str(term)  # noqa: E731
+            for line in sorted(f"{row.get('s')} {row.get('p')} {blank(row.get('o'))}" for row in rows):
+                digest.update(line.encode() + b"\n")
+        return list(subjects), digest.hexdigest()[:32]
 
     # -- the Store protocol (the site's own queries) ----------------------
 
