@@ -2,7 +2,8 @@
 
 The only wing that imports Flask: one blueprint per area (``sparql``, ``pages``, ``dataset``, ``dumps``,
 ``ontology``, ``reconcile``, ``wikidata``, ``health``), one error mapper (``errors``), the request intake
-(``intake``), and ``server``, which runs the app under Granian (``asgi``) or gunicorn (``filmgraph serve``).
+(``intake``), the current app's services (``current``), the security headers (``headers``), and ``server``,
+which runs the app under Granian (``asgi``) or gunicorn (``filmgraph serve``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 
 from ..site.services import Services
 from ..core.settings import Settings
+from .current import services
+from .headers import PAGE_POLICY, REFERRER_POLICY
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -67,11 +70,6 @@ def _register_optional(app: Flask) -> None:
         module.init_app(app)
 
 
-def services() -> Services:
-    """The services of the current app."""
-    return current_app.extensions["filmgraph"]  # type: ignore[no-any-return]
-
-
 def _preflight() -> Response | None:
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         resp = Response(status=204)
@@ -82,24 +80,6 @@ def _preflight() -> Response | None:
         resp.headers["Access-Control-Max-Age"] = "86400"
         return resp
     return None
-
-
-PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
-"""Content-Security-Policy of every response: only the site's own scripts (no inline ones: the query UI
-needs none), connections and images; inline styles allowed (YASGUI writes style attributes); framed by no one."""
-FRAMEABLE_POLICY = PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
-REFERRER_POLICY = "strict-origin-when-cross-origin"
-
-
-def frameable(resp: Response) -> Response:
-    """Let any site show this response in a frame (the reconciliation preview: OpenRefine shows it in an iframe)."""
-    resp.headers["Content-Security-Policy"] = FRAMEABLE_POLICY
-    resp.headers.pop("X-Frame-Options", None)
-    return resp
 
 
 def _common_headers(resp: Response) -> Response:

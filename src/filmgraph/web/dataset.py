@@ -27,7 +27,7 @@ from ..site.dump import DumpCache, data_modified, dataset_downloads
 from ..core.errors import NotFound
 from ..truth.rules import Report, list_rules
 from ..site.void import FINDINGS_LISTED, Description, Distribution, Statistics, compute_statistics, distribution_anchor
-from . import services
+from .current import services
 from .documents import by_extension, located, requested
 
 bp = Blueprint("dataset", __name__)

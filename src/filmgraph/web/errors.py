@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .. import formats as F
 from ..core.errors import FilmgraphError, MethodNotAllowed, NotAcceptable, PayloadTooLarge
 from ..formats.negotiate import choose
-from . import services
+from .current import services
 from .intake import body_too_large
 
 log = logging.getLogger("filmgraph")

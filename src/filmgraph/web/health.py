@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from ..core.errors import FilmgraphError
-from . import services
+from .current import services
 
 bp = Blueprint("health", __name__)
 

@@ -20,7 +20,7 @@ from werkzeug.http import parse_range_header
 
 from .. import formats as F
 from ..core.errors import BadRequest, PayloadTooLarge
-from . import services
+from .current import services
 
 _READ = 64 * 1024
 

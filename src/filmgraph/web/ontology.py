@@ -20,7 +20,7 @@ from ..core.cache import Once
 from ..core.errors import NotFound
 from ..core.namespaces import OWL
 from ..site.ontology_docs import OntologyDoc, build_doc, load_ontology
-from . import services
+from .current import services
 from .documents import by_extension, located, requested
 
 bp = Blueprint("ontology", __name__)

@@ -39,7 +39,7 @@ from ..sparql.query import QueryService
 from ..truth.rules import Report
 from ..site.schemaorg import script_json
 from ..site.void import FINDINGS_LISTED
-from . import services
+from .current import services
 
 bp = Blueprint("pages", __name__)
 

@@ -8,7 +8,7 @@ from flask import request, url_for
 
 from ..site.examples import examples_fingerprint, list_examples
 from ..core.namespaces import prefixes
-from . import services
+from .current import services
 
 # A new tab opens on this, after the prefix declarations.
 _NEW_TAB_BODY = "SELECT * WHERE {\n  ?s ?p ?o .\n}\nLIMIT 10\n"

@@ -35,7 +35,8 @@ from ..reconcile import extend as X
 from ..reconcile import mixnmatch
 from ..reconcile.schema import FEATURES, PROPERTIES, TYPES
 from ..reconcile.service import ReconcileService, Urls, parse_json
-from . import frameable, services
+from .current import services
+from .headers import frameable
 
 bp = Blueprint("reconcile", __name__, url_prefix="/reconcile")
 bp_v1 = Blueprint("reconcile_v1", __name__, url_prefix="/reconcile/v1")

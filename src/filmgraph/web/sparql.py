@@ -10,7 +10,8 @@ from ..formats.negotiate import choose
 from ..sparql.query import refuse_update
 from ..sparql.service_description import describe_service
 from ..store import DatasetSpec
-from . import query_ui, services
+from . import query_ui
+from .current import services
 from .intake import body_too_large
 
 bp = Blueprint("sparql", __name__)

@@ -19,7 +19,7 @@ from ..core.cache import Once
 from ..formats.negotiate import choose
 from ..reconcile import wikidata
 from ..reconcile.wikidata import Example, Proposal, examples, proposal
-from . import services
+from .current import services
 
 bp = Blueprint("wikidata", __name__)
 
