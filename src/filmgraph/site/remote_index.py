@@ -47,7 +47,7 @@ def indexing_store(store: Store) -> Store:
     """The store to read the site index from: a remote one with a time limit for whole-store pages, not the clients' limit."""
     if not isinstance(store, RemoteStore):
         return store
-    return store.limited(max(INDEX_QUERY_TIMEOUT, store.timeout))
+    return store.limited(max(INDEX_QUERY_TIMEOUT, store.timeout), f"the index's limit, INDEX_QUERY_TIMEOUT {INDEX_QUERY_TIMEOUT:g} s")
 
 
 RULE_QUERY_TIMEOUT = 120.0
@@ -65,7 +65,7 @@ def remote_rules(store: Store) -> Report:
     from ..truth.rules import Finding, Report, list_rules, run_rules
 
     assert isinstance(store, RemoteStore)
-    limited = store.limited(RULE_QUERY_TIMEOUT)  # the store's own limit too, where it takes one per query
+    limited = store.limited(RULE_QUERY_TIMEOUT, "a rule's limit, RULE_QUERY_TIMEOUT")  # the store's own limit too, where it takes one
     ran, findings = [], set()
     for rule in list_rules():
         try:
@@ -104,7 +104,7 @@ fingerprint alone is checked (a COUNT of 27 M triples takes the Oxigraph server 
 def store_state(store: RemoteStore, count: bool = True, subjects: list[str] | None = None) -> dict[str, object]:
     """What an index records of its store: the fingerprint (of ``subjects``, else of subjects it picks), and
     (``count``) the triple count and how long counting took, each under the state limit (the store's own too)."""
-    limited = store.limited(max(STATE_QUERY_TIMEOUT, store.timeout))
+    limited = store.limited(max(STATE_QUERY_TIMEOUT, store.timeout), "the state check's limit, STATE_QUERY_TIMEOUT")
     picked, fingerprint = limited.fingerprint(subjects)
     state: dict[str, object] = {"fingerprint": fingerprint, "fingerprint_subjects": picked}
     if count:
@@ -142,7 +142,7 @@ def build_remote_index(settings: Settings, path: Path, progress: Progress | None
         with progress.phase("the store's state (count, fingerprint)", unit=""):
             state = store_state(store)
         build_id = uuid.uuid4().hex
-        indexing = store.limited(max(INDEX_QUERY_TIMEOUT, store.timeout))
+        indexing = indexing_store(store)
         report = (lambda: remote_rules(store)) if settings.index_rules else None
         build_index(indexing, work / INDEX_FILE, build_id, int(state["triples"]), report, REMOTE_MARKER, progress)  # type: ignore[call-overload]
         with progress.phase("the store's state again", unit=""):

@@ -188,10 +188,14 @@ class RemoteStore:
         self._count: tuple[float, int] | None = None
         self._kind: str | None = None
 
-    def limited(self, timeout: float) -> RemoteStore:
-        """The same store with another time limit (the site's own long queries: indexing, rules)."""
+    limit_name = "setting query_timeout"
+    """What a time-out of the site's own queries names as the limit."""
+
+    def limited(self, timeout: float, name: str = "") -> RemoteStore:
+        """The same store with another time limit (the site's own long queries: indexing, rules), called ``name``."""
         other = RemoteStore(self.endpoint, self.base_iri, timeout, self.graph)
         other._kind = self._kind
+        other.limit_name = name or self.limit_name
         return other
 
     @property
@@ -398,6 +402,7 @@ class RemoteStore:
     def _errors(self, client: bool, timeout: float | None = None) -> Iterator[None]:
         """Turn what SPARQLWrapper, urllib and the parsers raise into filmgraph's typed errors."""
         limit = self.timeout if timeout is None else timeout
+        named = "setting query_timeout" if client else self.limit_name
         where = f"the remote store at {self.endpoint} (setting store_url)"
         try:
             yield
@@ -412,7 +417,7 @@ class RemoteStore:
             message = remote_message(exc)
             if any(state in message for state in TIMEOUT_STATES):  # Virtuoso stopped it at the limit it was given
                 raise QueryTimeout(
-                    f"query stopped at the time limit of {limit:g} s (setting query_timeout) by the remote store: {message[:200]}",
+                    f"query stopped at the time limit of {limit:g} s ({named}) by the remote store: {message[:200]}",
                     limit="query_timeout", seconds=limit,
                 ) from None
             raise Unavailable(f"{where} failed: {message}") from None
@@ -426,7 +431,7 @@ class RemoteStore:
             body = exc.read()[:MESSAGE_CHARS].decode("utf-8", "replace").strip()
             if any(state in body for state in TIMEOUT_STATES):  # Virtuoso stopped it at the limit it was given
                 raise QueryTimeout(
-                    f"query stopped at the time limit of {limit:g} s (setting query_timeout) by the remote store: {body[:200]}",
+                    f"query stopped at the time limit of {limit:g} s ({named}) by the remote store: {body[:200]}",
                     limit="query_timeout", seconds=limit,
                 ) from None
             if exc.code == 500 and body.startswith(COMPILE_ERROR):
@@ -440,7 +445,7 @@ class RemoteStore:
             raise Unavailable(f"{where} is unreachable: {exc.reason}") from None
         except TimeoutError:
             raise QueryTimeout(
-                f"query stopped at the time limit of {limit:g} s (setting query_timeout); "
+                f"query stopped at the time limit of {limit:g} s ({named}); "
                 "filmgraph stopped waiting for the remote store",
                 limit="query_timeout",
                 seconds=limit,
