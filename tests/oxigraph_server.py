@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from typing import IO
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,53 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class OxigraphServer:
+class LoopbackProcess:
+    """A server process of the tests: its log in a temporary file, waited for by a probe URL, stopped by its pid."""
+
+    name = "server"
+    process: subprocess.Popen[bytes]
+    _log: IO[bytes]
+
+    def _spawn(self, args: list[str], cwd: Path | None = None) -> None:
+        self._log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(args, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def _wait_until_ready(self, probe: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.log()}")
+            try:
+                with urllib.request.urlopen(probe, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not answer within {seconds:g} s: {self.log()}")
+            time.sleep(0.1)
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")[-4000:]
+
+    def stop(self, seconds: float = STOP_SECONDS) -> None:
+        """Stop the process by its pid: terminate, then kill if it does not exit."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=seconds)
+        self._log.close()
+
+
+class OxigraphServer(LoopbackProcess):
     """One ``oxigraph serve`` (or ``serve-read-only``) process on a loopback port."""
+
+    name = "oxigraph"
 
     def __init__(self, location: Path, read_only: bool = False, timeout_s: int | None = SERVER_TIMEOUT_S) -> None:
         command = oxigraph_command()
@@ -62,10 +108,9 @@ class OxigraphServer:
         args = [command, "serve-read-only" if read_only else "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"]
         if timeout_s:
             args += ["--timeout-s", str(timeout_s)]
-        self._log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._spawn(args)
         try:
-            self._wait_until_ready()
+            self._wait_until_ready(f"{self.query_url}?query=ASK%7B%7D", STARTUP_SECONDS)
         except BaseException:
             self.stop()
             raise
@@ -84,38 +129,6 @@ class OxigraphServer:
     def store_url(self) -> str:
         """The Graph Store Protocol endpoint."""
         return f"{self.url}/store"
-
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        probe = f"{self.query_url}?query=ASK%7B%7D"
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"oxigraph exited with {self.process.returncode}: {self.log()}")
-            try:
-                with urllib.request.urlopen(probe, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"oxigraph did not answer within {STARTUP_SECONDS:g} s: {self.log()}")
-            time.sleep(0.1)
-
-    def log(self) -> str:
-        """What the server printed so far."""
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", "replace")[-4000:]
-
-    def stop(self) -> None:
-        """Stop the process: terminate, then kill if it does not exit."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_SECONDS)
-        self._log.close()
 
 
 @pytest.fixture(scope="module")
