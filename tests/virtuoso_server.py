@@ -17,13 +17,12 @@ administrator password is ``dba``; the server listens on loopback only).
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from .oxigraph_server import LoopbackProcess, _free_port
+from .oxigraph_server import LoopbackProcess, _free_port, servers_in_temporary_dirs
 
 STARTUP_SECONDS = 60.0
 STOP_SECONDS = 30.0
@@ -95,6 +94,7 @@ class VirtuosoServer(LoopbackProcess):
     """One ``virtuoso-t +foreground`` process with its own ini, database directory and loopback ports."""
 
     name = "virtuoso-t"
+    startup_seconds = STARTUP_SECONDS
 
     def __init__(self, location: Path, timeout_s: int = SERVER_TIMEOUT_S, buffers: int = 20_000) -> None:
         command = virtuoso_command()
@@ -107,12 +107,7 @@ class VirtuosoServer(LoopbackProcess):
         self.ini = self.location / "virtuoso.ini"
         self.ini.write_text(INI.format(d=self.location, sql_port=self.sql_port, http_port=self.port, timeout_s=timeout_s,
                                        buffers=buffers, dirty=buffers * 3 // 4))
-        self._spawn([command, "+configfile", str(self.ini), "+foreground"], cwd=self.location)
-        try:
-            self._wait_until_ready(f"{self.query_url}?query=ASK%7B%7D", STARTUP_SECONDS)
-        except BaseException:
-            self.stop()
-            raise
+        self._launch([command, "+configfile", str(self.ini), "+foreground"], cwd=self.location)
 
     @property
     def query_url(self) -> str:
@@ -136,21 +131,7 @@ def virtuoso_server() -> Iterator[Callable[..., VirtuosoServer]]:
     """Factory: start Virtuoso servers (each in a temporary directory); all are stopped and removed at the end."""
     if virtuoso_command() is None:
         pytest.skip("virtuoso-t is not installed (scripts/setup --test installs Debian's virtuoso-opensource)")
-    started: list[VirtuosoServer] = []
-    dirs: list[Path] = []
-
-    def _start(timeout_s: int = SERVER_TIMEOUT_S) -> VirtuosoServer:
-        location = Path(tempfile.mkdtemp(prefix="filmgraph-virtuoso-"))
-        dirs.append(location)
-        server = VirtuosoServer(location, timeout_s=timeout_s)
-        started.append(server)
-        return server
-
-    yield _start
-    for server in started:
-        server.stop()
-    for d in dirs:
-        shutil.rmtree(d, ignore_errors=True)
+    yield from servers_in_temporary_dirs("filmgraph-virtuoso-", VirtuosoServer)
 
 
 @pytest.fixture(scope="module")
