@@ -91,8 +91,8 @@ def targets(films: int, args: argparse.Namespace, bins: Path, data: Path, fg_sto
     logs = args.workdir
     # wrk is one client (one address): filmgraph's per-client protections (a budget of query time, a share of
     # the workers, a bounded queue) would measure themselves, not the path. They are opened here, and said so.
-    fg = [str(bins / "filmgraph"), "serve", "--store-path", str(fg_store), "--workers", str(args.workers), "--query-workers", str(args.query_workers),
-          "--query-budget", "0", "--query-queue", "64"]
+    fg = [str(bins / "filmgraph"), "serve", "--store-path", str(fg_store), *(["--workers", str(args.workers)] if args.workers else []),
+          "--query-workers", str(args.query_workers), "--query-budget", "0", "--query-queue", "64"]
     out = [
         Server("ox-mem", [str(bins / "oxigraph"), "serve", "--bind", f"127.0.0.1:{ports[0]}"], f"http://127.0.0.1:{ports[0]}/query", logs / "ox-mem.log"),
         Server("ox-ro", [str(bins / "oxigraph"), "serve-read-only", "--location", str(ox_copy), "--bind", f"127.0.0.1:{ports[1]}"], f"http://127.0.0.1:{ports[1]}/query", logs / "ox-ro.log"),
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=int, default=5, help="length of one wrk round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--connections", type=int, default=8)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=0, help="web workers of filmgraph; default: filmgraph's own (1 on a machine of 1-2 cores)")
     p.add_argument("--query-workers", type=int, default=3, help="per web worker; one client (wrk) may use all but one of them")
     p.add_argument("--rdflib-max", type=int, default=10000, help="largest size rdflib-endpoint is loaded with (it parses into memory)")
     p.add_argument("--keep", action="store_true")

@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from typing import IO, TypeVar
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,63 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class OxigraphServer:
+class LoopbackProcess:
+    """A server process of the tests: its log in a temporary file, waited for by a probe URL, stopped by its pid."""
+
+    name = "server"
+    startup_seconds = STARTUP_SECONDS
+    process: subprocess.Popen[bytes]
+    _log: IO[bytes]
+
+    def _spawn(self, args: list[str], cwd: Path | None = None) -> None:
+        self._log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(args, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def _launch(self, args: list[str], cwd: Path | None = None) -> None:
+        """Spawn the server and wait until its ``query_url`` answers ``ASK {}``; stopped if it never does."""
+        self._spawn(args, cwd)
+        try:
+            self._wait_until_ready(f"{self.query_url}?query=ASK%7B%7D", self.startup_seconds)  # type: ignore[attr-defined]
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_ready(self, probe: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.log()}")
+            try:
+                with urllib.request.urlopen(probe, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not answer within {seconds:g} s: {self.log()}")
+            time.sleep(0.1)
+
+    def log(self) -> str:
+        """What the server printed so far."""
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")[-4000:]
+
+    def stop(self, seconds: float = STOP_SECONDS) -> None:
+        """Stop the process by its pid: terminate, then kill if it does not exit."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=seconds)
+        self._log.close()
+
+
+class OxigraphServer(LoopbackProcess):
     """One ``oxigraph serve`` (or ``serve-read-only``) process on a loopback port."""
+
+    name = "oxigraph"
 
     def __init__(self, location: Path, read_only: bool = False, timeout_s: int | None = SERVER_TIMEOUT_S) -> None:
         command = oxigraph_command()
@@ -62,13 +118,7 @@ class OxigraphServer:
         args = [command, "serve-read-only" if read_only else "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"]
         if timeout_s:
             args += ["--timeout-s", str(timeout_s)]
-        self._log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            self._wait_until_ready()
-        except BaseException:
-            self.stop()
-            raise
+        self._launch(args)
 
     @property
     def query_url(self) -> str:
@@ -85,37 +135,29 @@ class OxigraphServer:
         """The Graph Store Protocol endpoint."""
         return f"{self.url}/store"
 
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        probe = f"{self.query_url}?query=ASK%7B%7D"
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"oxigraph exited with {self.process.returncode}: {self.log()}")
-            try:
-                with urllib.request.urlopen(probe, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"oxigraph did not answer within {STARTUP_SECONDS:g} s: {self.log()}")
-            time.sleep(0.1)
 
-    def log(self) -> str:
-        """What the server printed so far."""
-        self._log.seek(0)
-        return self._log.read().decode("utf-8", "replace")[-4000:]
+_S = TypeVar("_S", bound=LoopbackProcess)
 
-    def stop(self) -> None:
-        """Stop the process: terminate, then kill if it does not exit."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_SECONDS)
-        self._log.close()
+
+def servers_in_temporary_dirs(prefix: str, make: Callable[..., _S]) -> Iterator[Callable[..., _S]]:
+    """A fixture's factory of servers: ``make(location, **options)``, each in a new temporary directory unless
+    given one; at the end every server started is stopped and the directories are removed."""
+    started: list[_S] = []
+    dirs: list[Path] = []
+
+    def start(location: Path | None = None, **options: object) -> _S:
+        if location is None:
+            location = Path(tempfile.mkdtemp(prefix=prefix))
+            dirs.append(location)
+        server = make(location, **options)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+    for d in dirs:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -123,22 +165,7 @@ def oxigraph_server() -> Iterator[Callable[..., OxigraphServer]]:
     """Factory: start Oxigraph servers (data in temporary directories); all are stopped and removed at the end."""
     if oxigraph_command() is None:
         pytest.skip("the oxigraph command is not installed (the test extra installs it)")
-    started: list[OxigraphServer] = []
-    dirs: list[Path] = []
-
-    def _start(location: Path | None = None, read_only: bool = False, timeout_s: int | None = SERVER_TIMEOUT_S) -> OxigraphServer:
-        if location is None:
-            location = Path(tempfile.mkdtemp(prefix="filmgraph-oxigraph-"))
-            dirs.append(location)
-        server = OxigraphServer(location, read_only=read_only, timeout_s=timeout_s)
-        started.append(server)
-        return server
-
-    yield _start
-    for server in started:
-        server.stop()
-    for d in dirs:
-        shutil.rmtree(d, ignore_errors=True)
+    yield from servers_in_temporary_dirs("filmgraph-oxigraph-", OxigraphServer)
 
 
 @pytest.fixture()

@@ -21,7 +21,7 @@ COMMANDS = {
     "check": "run the consistency rules and report impossible or suspicious claims",
     "export": "write the whole dataset in one RDF format",
     "query": "run one SPARQL query against the dataset and print the result",
-    "build": "build an on-disk store once, for fast starts (serve --store-path)",
+    "build": "build an on-disk store once, for fast starts (serve --store-path); with --store-url, the site index of that remote store (serve --store-url URL --store-path DIR)",
     "load": "push the validated dataset into a remote SPARQL store, replacing its default graph (serve --store-url)",
     "settings": "print every setting with its environment variable, default and help",
     "link": "propose Wikidata links for review (--endpoint), or turn an accepted review into Turtle (--accept)",
@@ -213,10 +213,20 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     from .store.embedded import EmbeddedStore, building_dir
 
-    settings = _settings(args, store_path="", store_url="")
     started = time.monotonic()
     progress = Progress("build", quiet=args.quiet)
     path = Path(args.path)
+    settings = _settings(args, store_path="")
+    if settings.store_url:
+        from .site.remote_index import build_remote_index
+
+        with _stoppable(progress, f"nothing was left at {path} nor in {building_dir(path)}; run the same command again to build it"):
+            index, marker = build_remote_index(settings, path, progress)
+        rules = f"{sum(index.counts('finding:').values())} findings of the rules" if index.has_findings else "rules not run (index_rules off)"
+        print(f"built {args.path}: site index of {settings.store_url} ({marker['triples']} triples, "
+              f"{sum(index.counts('kind:').values())} resources, {rules}) in {time.monotonic() - started:.1f} s")
+        return 0
+    settings = settings.replace(store_url="")
     with _stoppable(progress, f"nothing was left at {path} nor in {building_dir(path)}; run the same command again to build it"):
         store = EmbeddedStore.build(settings, path, progress=progress)
     index = store.index

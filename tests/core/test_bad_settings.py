@@ -115,6 +115,7 @@ BAD = [
     ("store_url not http", ["--store-url", "file:///etc/passwd"], {}, "store_url", "absolute http(s) URL"),
     ("store_update_url with a query", ["--store-update-url", "http://127.0.0.1:1/update?x=1"], {}, "store_update_url", "without query"),
     ("store_graph_store_url no host", ["--store-graph-store-url", "http:///store"], {}, "store_graph_store_url", "absolute http(s) URL"),
+    ("store_graph with a query", ["--store-graph", "https://example.org/g?x=1"], {}, "store_graph", "absolute http(s) URL"),
     ("service_allow not an IRI", ["--service-allow", "http://a.example/sparql,sparql"], {}, "service_allow", "'sparql' is not an absolute http(s) IRI"),
     ("cors_origins with CR LF", ["--cors-origins", "https://a.example\r\nSet-Cookie: x=1"], {}, "cors_origins", "must not contain control characters (found U+000D)"),
     ("cors_origins with NUL-like C0 from the environment", [], {"FILMGRAPH_CORS_ORIGINS": "https://a.example\x01"}, "cors_origins", "control characters (found U+0001)"),
@@ -130,6 +131,8 @@ BAD = [
     ("shapes file missing", ["--shapes", "/nonexistent/shapes.ttl"], {}, "shapes", "no such shapes file"),
     ("store_path missing", ["--store-path", "/nonexistent/store"], {}, "store_path", "no such directory /nonexistent/store"),
     ("validate not a boolean", ["--validate", "maybe"], {}, "validate", "must be yes or no"),
+    ("lean_sparql not a boolean", ["--lean-sparql", "sometimes"], {}, "lean_sparql", "must be yes or no"),
+    ("access_log not a boolean", [], {"FILMGRAPH_ACCESS_LOG": "verbose"}, "access_log", "must be yes or no"),
     ("index_rules not a boolean", [], {"FILMGRAPH_INDEX_RULES": "2"}, "index_rules", "must be yes or no"),
 ]
 

@@ -222,3 +222,57 @@ def test_the_clients_remembered_are_bounded_however_many_addresses_send() -> Non
     for n in range(1000, 1200):
         admission.run(f"client {n}", lambda: None)
         assert admission.clients() <= 100
+
+
+def test_an_event_loop_waits_its_turn_as_a_thread_does_and_is_charged_the_same() -> None:
+    """:meth:`Admission.enter` (the lean /sparql path): at once when a slot is free, else in the round-robin queue
+    behind a thread's query until that one ends; charged what its work took; over its budget refused as run is."""
+    import asyncio
+
+    clock = Clock()
+    admission = Admission(slots=1, queue=4, budget=5.0, window=60.0, wait=WAIT, clock=clock)
+    started: list[str] = []
+    held = Held(admission, "a", "thread", started)
+    assert held.running.wait(WAIT)
+
+    async def from_the_loop() -> str:
+        await admission.enter("b")
+        with admission.charged("b"):
+            started.append("loop")
+            clock.now += 6.0
+        return "loop"
+
+    async def scenario() -> str:
+        task = asyncio.ensure_future(from_the_loop())
+        await asyncio.sleep(0.05)
+        assert not task.done() and admission.waiting == 1  # the slot is the thread's
+        await asyncio.get_running_loop().run_in_executor(None, held.finish)
+        return await asyncio.wait_for(task, WAIT)
+
+    assert asyncio.run(scenario()) == "loop" and started == ["thread", "loop"]
+    assert admission.owed("b") == pytest.approx(6.0) and admission.running == 0
+    with pytest.raises(TooManyRequests):
+        asyncio.run(admission.enter("b"))
+
+
+def test_an_event_loop_waiter_that_is_cancelled_gives_its_place_back() -> None:
+    import asyncio
+
+    admission = Admission(slots=1, queue=4, budget=0.0, window=60.0, wait=WAIT)
+    started: list[str] = []
+    held = Held(admission, "a", "thread", started)
+    assert held.running.wait(WAIT)
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(admission.enter("b"))
+        await asyncio.sleep(0.05)
+        assert admission.waiting == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert admission.waiting == 0
+    held.finish()
+    held.thread.join(WAIT)
+    assert admission.running == 0

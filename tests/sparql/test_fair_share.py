@@ -26,9 +26,9 @@ from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 
+from ..artifacts import add_figures
 from ..served import build_store, filmgraph_serve
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }} # {}"
 A, B, C = "127.0.0.2", "127.0.0.3", "127.0.0.1"
 LIMIT = 2.0
@@ -85,15 +85,7 @@ def site(store: EmbeddedStore, serve_app) -> Iterator[Callable[..., tuple[str, S
 
 def _report(name: str, figures: dict[str, object]) -> None:
     """Add figures to ``test-artifacts/fair_share.json`` under a name."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / "fair_share.json"
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError):
-        report = {}
-    report[name] = figures
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nfair shares, {name}:", json.dumps(figures, indent=2))
+    add_figures("fair_share.json", name, figures, title=f"fair shares, {name}")
 
 
 def _until(test: Callable[[], bool], seconds: float = 30.0) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import threading
 import xml.etree.ElementTree as ET
@@ -30,10 +29,9 @@ from filmgraph.core.settings import Settings
 from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.web import create_app
 
+from ..artifacts import add_figures
 from ..served import build_store, filmgraph_serve, rss_by_process, tree_rss
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 LIMIT = 64 * 1024
 SOAK = int(os.environ.get("FILMGRAPH_SOAK_QUERIES", "300"))
 
@@ -187,15 +185,7 @@ def test_the_production_server_answers_a_gigantic_csv_within_its_byte_limit(tmp_
 
 
 def _report(name: str, figures: dict[str, object]) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / "memory.json"
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError):
-        report = {}
-    report[name] = figures
-    path.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{name}:", json.dumps(figures, indent=2))
+    add_figures("memory.json", name, figures)
 
 
 def test_distinct_long_queries_keep_the_result_cache_within_its_budget(store: EmbeddedStore, serve_app) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from filmgraph.store.embedded import EmbeddedStore
 from filmgraph.store.remote import RemoteStore
 
 from ..oxigraph_server import OxigraphServer, oxigraph, oxigraph_server, unused_url  # noqa: F401  (fixtures)
+from ..virtuoso_server import virtuoso_server  # noqa: F401  (fixture)
 
 BASE = "https://w3id.org/filmgraph/"
 
@@ -119,3 +120,21 @@ def test_load_by_sparql_update_counts_the_triples_sent(oxigraph_server, local_st
     update_in_batches(server.update_url, list(local_store.triples()), timeout=60, progress=progress)
     assert progress.done[-1].count == len(local_store)
     assert f"load: sending to {server.update_url}: done, {len(local_store):,} triples in " in stream.getvalue()
+
+
+def test_load_into_virtuoso_goes_in_batches_into_its_graph_and_twice_gives_the_same_graph(
+        virtuoso_server, local_store: EmbeddedStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    """Virtuoso stalls on one large graph store request: the load is a PUT and POSTs, blank nodes kept together, under digest auth."""
+    from filmgraph.store import load as load_module
+
+    from ..virtuoso_server import GRAPH
+
+    monkeypatch.setattr(load_module, "GSP_BATCH", 300)  # the shipped dataset in eight requests
+    server = virtuoso_server()
+    command = ["load", "--into", server.query_url, "--graph-store", server.graph_store_url, "--store-graph", GRAPH, "--quiet"]
+    for _ in range(2):
+        assert main(command) == 0
+        out = capsys.readouterr().out
+        assert "PUT, then POSTs of 300 triples" in out and "dba:" not in out and f"holds {len(local_store)} triples" in out
+        remote = RemoteStore(server.query_url, local_store.base_iri, graph=GRAPH)
+        assert isomorphic(to_rdflib(list(remote.triples())), to_rdflib(list(local_store.triples())))

@@ -88,6 +88,11 @@ def _cache_mb() -> Allowed:
     return Allowed(f"an integer from 0 (off) to {MAX_CACHE_MB}, and at most the machine's memory in MiB", problem)
 
 
+def default_workers() -> int:
+    """Web workers by default: 1 on a machine of at most 2 cores, else 2."""
+    return 1 if (os.cpu_count() or 1) <= 2 else 2
+
+
 def _memory_mb() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
@@ -311,20 +316,23 @@ class Settings:
     base_iri: str = _setting(DEFAULT_BASE, "Canonical base IRI of every resource; the data files are written with the default and rewritten to this at load.", _base_iri())
     host: str = _setting("127.0.0.1", "Address the server listens on.", _host())
     port: int = _setting(8080, "Port the server listens on.", _integer(1, 65535), int)
-    workers: int = _setting(2, "Web worker processes of the production server.", _integer(1, MAX_WORKERS), int)
+    workers: int = _setting(None, "Web worker processes of the production server; default: 1 on a machine of 1 or 2 cores (one event loop serves many connections, and every process more costs memory: each has its own query workers, whose reads copy the pages of the in-memory engine they touch), else 2.", _integer(1, MAX_WORKERS), int, lambda: default_workers())
     threads: int = _setting(8, "Threads per web worker (concurrent requests per worker).", _integer(1, MAX_THREADS), int)
     server: str = _setting("granian", "HTTP server of filmgraph serve: granian (asynchronous: an idle, slow or half-sent connection holds no thread; a request reaches a thread once it is whole) or gunicorn (a thread per open connection).", _one_of("granian", "gunicorn"))
     header_timeout: float = _setting(10.0, "Seconds a connection may take to send a request's headers, idle keep-alive time included (granian); then it is closed.", _seconds(60.0), float)
     body_timeout: float = _setting(10.0, "Seconds a request may take to send its body once its headers are in (granian); past it 408 and the connection is closed.", _seconds(MAX_TIMEOUT), float)
     max_client_requests: int = _setting(64, "Requests one client (its address; behind trusted_proxies the address the proxy names) may have in flight in each web worker, still sending its body included (granian); past it 429 with Retry-After at once.", _integer(1, 100_000), int)
+    lean_sparql: bool = _setting(True, "Answer the common /sparql requests (GET, a POST form or a direct POST of one query) in the event loop, without the app's request objects or a thread (granian); the answers are the app's, byte for byte; no: every request goes through the app.", _boolean(), _bool)
+    access_log: bool = _setting(False, "Write a line per request to standard error (granian's access log; gunicorn's with --server gunicorn); it costs about a tenth of a millisecond a request.", _boolean(), _bool)
     public_url: str = _setting("", "Public URL of the site (scheme://host[:port]/), used in the service description; empty means the request's own host.", _url())
     data: tuple[Path, ...] = _setting(None, "Data files (Turtle), separated by the path separator; default: the shipped dataset.", _files("data", True), _paths, _default_data)
     ontology: tuple[Path, ...] = _setting(None, "Ontology files loaded with the data.", _files("ontology", False), _paths, _default_ontology)
     shapes: Path = _setting(None, "SHACL shapes the data must conform to.", _file("shapes"), Path, _default_shapes)
     validate: bool = _setting(True, "Validate the data against the shapes at load; refuse to start when it does not conform.", _boolean(), _bool)
-    store_path: str = _setting("", "A pre-built on-disk store (filmgraph build) to open read-only instead of loading the files.", _directory())
+    store_path: str = _setting("", "A pre-built on-disk store (filmgraph build) to open read-only instead of loading the files; with store_url, the site index that filmgraph build DIR --store-url wrote for that remote store.", _directory())
     index_rules: bool = _setting(True, "Run the consistency rules when a store is built and keep their findings in its site index, so pages read them instead of running the rules in every process; off for data whose rules are too slow to run at build.", _boolean(), _bool)
     store_url: str = _setting("", "A remote SPARQL 1.1 query endpoint to serve from instead of the embedded store.", _url())
+    store_graph: str = _setting("", "Graph of the remote store that holds the dataset: sent as default-graph-uri with every query that names no dataset of its own, and the graph filmgraph load replaces; empty: the store's default graph. Set it for Virtuoso, whose default graph is the union of all its graphs, its system graphs included.", _url())
     store_update_url: str = _setting("", "SPARQL 1.1 Update endpoint of the remote store, used by filmgraph load when there is no graph store; empty: store_url with a final /query replaced by /update, else store_url itself.", _url())
     store_graph_store_url: str = _setting("", "Graph Store Protocol endpoint of the remote store, used by filmgraph load (PUT of the default graph); empty: looked for beside store_url (Oxigraph /store, Fuseki /data), else SPARQL Update is used.", _url())
     query_timeout: float = _setting(10.0, "Time limit of one query, seconds; past it the query is stopped and the client gets 503.", _seconds(MAX_TIMEOUT), float)
@@ -332,7 +340,7 @@ class Settings:
     max_body: int = _setting(1_000_000, "Largest accepted request body, bytes (413 above).", _integer(1, MAX_BODY), int)
     max_query_length: int = _setting(100_000, "Longest accepted query text, characters (414 for GET, 413 for POST above).", _integer(1, MAX_QUERY_LENGTH), int)
     max_query_nesting: int = _setting(1000, "Deepest nesting of a query (brackets open at once; a chained ! counts as one more), so that no query can overflow the engine's stack (400 above).", _integer(1, MAX_QUERY_NESTING), int)
-    memory_engine_mb: int = _setting(4096, "Largest store (estimated at 400 bytes a triple, MiB) whose client queries run on Oxigraph's in-memory engine, loaded once at start and shared by every worker (a few times faster than the on-disk store; 2.7 M triples take about 1 GiB); above it, or 0, queries read the on-disk store.", _cache_mb(), int)
+    memory_engine_mb: int = _setting(4096, "Largest store (estimated at 400 bytes a triple, MiB) whose client queries run on Oxigraph's in-memory engine, loaded once at start, before the workers are forked (a few times faster than the on-disk store; 2.7 M triples take about 1 GiB, and each query worker copies the pages it reads); above it, or 0, queries read the on-disk store.", _cache_mb(), int)
     query_workers: int = _setting(2, "Query worker processes per web worker; a runaway query is stopped by ending its worker. 0 (embedded store) runs queries in the web worker with no time limit (and outside the workers' network sandbox), and needs allow_no_time_limit.", _integer(0, MAX_QUERY_WORKERS, "0 needs allow_no_time_limit"), int)
     allow_no_time_limit: bool = _setting(False, "Allow query_workers 0 with the embedded store: without query workers no query can be stopped, so queries have no time limit (nor the workers' network sandbox).", _boolean(), _bool)
     result_cache_mb: int = _setting(64, "Memory for cached query results per web worker, MiB, counting each answer and its key (the query text and the rest of the request); the data is read-only, so cached answers never go stale; under granian a quarter more keeps whole answers that the event loop sends itself; 0 turns both off.", _cache_mb(), int)

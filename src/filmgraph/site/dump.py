@@ -7,10 +7,13 @@ renamed), hashing the bytes as they are written; the web layer then serves
 the finished file, which gives Range, ETag and 304 for free.
 
 The ETag of a file is the SHA-256 of its own bytes. The serializers are
-deterministic and gzip files carry no time stamp, so the same store gives the
-same bytes and the same ETag in every process that opens it. (A store built
-anew from the files gets new blank-node labels, hence new bytes and new ETags:
-a conservative miss, never a wrong match.)
+deterministic, gzip files carry no time stamp, and blank nodes are labelled by
+what they are, not by the store's internal ids (:func:`stable_blank_nodes`):
+triples without a blank node are written in the store's order, those with one
+last, sorted, each blank node labelled by a hash of its surroundings. So every
+process serving the same data (two processes behind a load balancer, one remote
+store; or a store built anew from the same files) gives the same bytes and the
+same ETag.
 
 Other modules add downloads (e.g. a Mix'n'match catalog) with
 :func:`register_download`; the dumps index lists them under the dataset dumps.
@@ -58,7 +61,8 @@ Generator = Callable[["Services"], Iterable[bytes]]
 
 def write_dump(store: Store, fmt: F.Format, phase: Phase | None = None) -> Iterator[bytes]:
     """Yield the serialization of every triple of the store, chunk by chunk (counting the triples into ``phase``)."""
-    triples = store.triples() if phase is None else _counted(store.triples(), phase)
+    triples = stable_blank_nodes(store.triples())
+    triples = triples if phase is None else _counted(triples, phase)
     if fmt is F.JSONLD:
         yield from jsonld.stream_dump(site_context(store), triples)
         return
@@ -78,6 +82,62 @@ def write_dump(store: Store, fmt: F.Format, phase: Phase | None = None) -> Itera
         buf = io.BytesIO()
         ox.serialize(batch, buf, fmt.oxigraph)
         yield recase_serialized(buf.getvalue())
+
+
+LABEL_ROUNDS = 16
+"""Most rounds of hashing a blank node's neighbours (a chain of blank nodes longer than this is told apart by its order)."""
+
+
+def stable_blank_nodes(triples: Iterable[ox.Triple]) -> Iterator[ox.Triple]:
+    """The triples with blank nodes relabelled from their content, those with a blank node last and sorted.
+
+    Triples without a blank node pass through as they come. The others are held (in the shipped data and
+    the generated graphs, a few hundred: the ontology's lists and restrictions), then each blank node is
+    labelled by hashing what it is linked to, refined over its neighbours' labels for up to
+    :data:`LABEL_ROUNDS` rounds (colour refinement); nodes still alike are numbered in the order of what
+    their triples become. The labels depend on the data only, never on a store's ids."""
+    held: list[ox.Triple] = []
+    for t in triples:
+        if isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode):
+            held.append(t)
+        else:
+            yield t
+    if not held:
+        return
+    names = _blank_labels(held)
+    relabel = lambda term: names[term] if isinstance(term, ox.BlankNode) else term  # noqa: E731
+    out = [ox.Triple(relabel(t.subject), t.predicate, relabel(t.object)) for t in held]  # type: ignore[arg-type]
+    out.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    yield from out
+
+
+def _blank_labels(held: list[ox.Triple]) -> dict[ox.BlankNode, ox.BlankNode]:
+    nodes = {term for t in held for term in (t.subject, t.object) if isinstance(term, ox.BlankNode)}
+    colour = dict.fromkeys(nodes, "")
+    edges: dict[ox.BlankNode, list[tuple[str, object, ox.NamedNode]]] = {n: [] for n in nodes}
+    for t in held:
+        if isinstance(t.subject, ox.BlankNode):
+            edges[t.subject].append(("out", t.object, t.predicate))
+        if isinstance(t.object, ox.BlankNode):
+            edges[t.object].append(("in", t.subject, t.predicate))
+    key = lambda term: "_:" + colour[term] if isinstance(term, ox.BlankNode) else str(term)  # noqa: E731
+    distinct = 1
+    for _ in range(LABEL_ROUNDS):
+        colour = {n: hashlib.sha256("\n".join(sorted(f"{d} {p} {key(o)}" for d, o, p in edges[n])).encode()).hexdigest()[:24]
+                  for n in nodes}
+        now = len(set(colour.values()))
+        if now == distinct:
+            break
+        distinct = now
+    alike: dict[str, list[ox.BlankNode]] = {}
+    for n in nodes:
+        alike.setdefault(colour[n], []).append(n)
+    names: dict[ox.BlankNode, ox.BlankNode] = {}
+    for c, group in alike.items():
+        group.sort(key=lambda n: sorted(f"{d} {p} {key(o)}" for d, o, p in edges[n]))
+        for i, n in enumerate(group):
+            names[n] = ox.BlankNode(f"b{c}" if len(group) == 1 else f"b{c}x{i}")
+    return names
 
 
 def _counted(triples: Iterator[ox.Triple], phase: Phase) -> Iterator[ox.Triple]:
@@ -283,6 +343,14 @@ def data_modified(services: Services) -> datetime:
     """
     settings = services.settings
     now = datetime.now(timezone.utc).replace(microsecond=0)
+    if settings.store_url and settings.store_path:  # a remote store's built index: when it was built, in every process
+        try:
+            from .remote_index import REMOTE_MARKER
+
+            built = json.loads((Path(settings.store_path) / REMOTE_MARKER).read_text())["built"]
+            return datetime.strptime(built, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        except (OSError, ValueError, KeyError):
+            return now
     if settings.store_url:
         return now
     if settings.store_path:

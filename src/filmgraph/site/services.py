@@ -60,12 +60,19 @@ class Services:
             with self._index_lock:
                 if self._index is None:
                     own = getattr(self.store, "index", None)
+                    if own is None and self.settings.store_url and self.settings.store_path:
+                        from ..store.remote import RemoteStore
+                        from .remote_index import open_remote_index
+
+                        assert isinstance(self.store, RemoteStore)
+                        own = open_remote_index(self.settings, self.store)  # built once by 'filmgraph build DIR --store-url'
                     if own is None:
                         from ..store.index import SiteIndex
+                        from .remote_index import indexing_store, remote_rules
 
                         started = time.monotonic()
-                        indexing = _indexing(self.store)  # its COUNT, too, may take longer than a client's limit
-                        report = _rules(indexing) if self.settings.store_url and self.settings.index_rules else None
+                        indexing = indexing_store(self.store)  # its COUNT, too, may take longer than a client's limit
+                        report = remote_rules(indexing) if self.settings.store_url and self.settings.index_rules else None
                         own = SiteIndex.build_temporary(indexing, len(indexing), report)
                         if self.settings.store_url:
                             print(f"filmgraph: indexed the remote store in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -106,54 +113,11 @@ class Services:
         self.query.close()
 
 
-INDEX_QUERY_TIMEOUT = 600.0
-"""Seconds one paged query may take while a remote store is indexed (a page sorts the whole property)."""
-
-
-def _indexing(store: Store) -> Store:
-    """The store to read the site index from: a remote one with a time limit for whole-store pages, not the clients' limit."""
-    endpoint = getattr(store, "endpoint", None)
-    if endpoint is None:
-        return store
-    from ..store.remote import RemoteStore
-
-    return RemoteStore(endpoint, store.base_iri, timeout=max(INDEX_QUERY_TIMEOUT, getattr(store, "timeout", 0.0)))
-
-
-RULE_QUERY_TIMEOUT = 120.0
-"""Seconds one consistency rule may take on a remote store at startup; a slower rule is left out of the report, which says so."""
-
-
-def _rules(store: Store) -> Report:
-    """The rules' report of a remote store, kept in its index: each rule once, under its own limit.
-
-    A rule that the store cannot answer in time is left out (the report lists the rules that ran,
-    and startup says which did not), so that no page ever runs the rules on a client's request.
-    """
-    from datetime import datetime, timezone
-
-    from ..truth.rules import Finding, Report, list_rules, run_rules
-    from ..store.remote import RemoteStore
-
-    limited = RemoteStore(getattr(store, "endpoint"), store.base_iri, timeout=RULE_QUERY_TIMEOUT)
-    ran, findings = [], set()
-    for rule in list_rules():
-        try:
-            findings.update(run_rules(limited, [rule.name]).findings)
-        except Unavailable:
-            raise  # the store is down: the index waits for it as a whole
-        except FilmgraphError as exc:
-            print(f"filmgraph: rule {rule.name} is left out of the consistency report: {exc.message}", file=sys.stderr)
-            continue
-        ran.append(rule)
-    return Report(tuple(sorted(findings, key=Finding.sort_key)), tuple(ran), datetime.now(timezone.utc).replace(microsecond=0))
-
-
 def _open(settings: Settings) -> Store:
     if settings.store_url:
         from ..store.remote import RemoteStore
 
-        return RemoteStore(settings.store_url, settings.base_iri, timeout=settings.query_timeout)
+        return RemoteStore(settings.store_url, settings.base_iri, timeout=settings.query_timeout, graph=settings.store_graph)
     from ..store.embedded import EmbeddedStore
 
     if settings.store_path:

@@ -17,8 +17,9 @@ worker:
   queue is full, the client with the most queries waiting loses its newest one
   to a client with fewer, else the newcomer gets 503 with Retry-After at once.
   A query that waits longer than the time limit gets 503 too. A waiting query
-  holds a request thread, so with ``query_workers + query_queue`` below the web
-  worker's threads a thread is always left for another client (and for pages).
+  holds a request thread (or, from the lean /sparql path, only a place in the event
+  loop: :meth:`Admission.enter`), so with ``query_workers + query_queue`` below the
+  web worker's threads a thread is always left for another client (and for pages).
 
 A client is its address (REMOTE_ADDR; an IPv6 address counts by its /64, the
 block one subscriber usually has). Behind a proxy listed in ``trusted_proxies``
@@ -30,6 +31,8 @@ and a share in each.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import math
 import os
@@ -37,7 +40,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -109,6 +112,13 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Se
 class _Waiter:
     event: threading.Event = field(default_factory=threading.Event)
     error: Exception | None = None
+    wake: Callable[[], object] | None = None
+    """Called (inside the lock) when the waiter's turn comes or it is refused: wakes an event loop's waiter."""
+
+    def set(self) -> None:
+        self.event.set()
+        if self.wake is not None:
+            self.wake()
 
 
 @dataclass
@@ -156,10 +166,45 @@ class Admission:
         waiter = self._enter(client)
         if waiter is not None:
             self._await(client, waiter)
+        with self.charged(client):
+            return work()
+
+    async def enter(self, client: str) -> None:
+        """:meth:`run`'s wait for the client's turn, in an event loop (no thread waits); then :meth:`charged` must be
+        around the work. Raises what :meth:`run` raises before the work: 429 past the budget, 503 when the queue is
+        full or the turn does not come within the time limit."""
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(lambda: woken.done() or woken.set_result(None))
+
+        waiter = self._enter(client, wake)
+        if waiter is None:
+            return
+        try:
+            await asyncio.wait_for(woken, self.wait)
+        except asyncio.TimeoutError:
+            self._gave_up(client, waiter)
+        except BaseException:  # cancelled: a place in the queue, or a slot already given, is handed back
+            with self._lock:
+                c = self._clients.get(client)
+                if not waiter.event.is_set() and c is not None and waiter in c.waiting:
+                    self._unqueue(client, c, waiter)
+                    waiter = None  # type: ignore[assignment]
+            if waiter is not None and waiter.error is None:
+                self._leave(client, 0.0)
+            raise
+        if waiter.error is not None:
+            raise waiter.error
+
+    @contextlib.contextmanager
+    def charged(self, client: str) -> Iterator[None]:
+        """Around the work of an admitted query: free its slot at the end and charge the client the time it took."""
         started = self.clock()
         cost = 0.0
         try:
-            return work()
+            yield
         except QueryTimeout as exc:
             limit = exc.context.get("seconds")
             cost = float(limit) if isinstance(limit, int | float) else 0.0  # a stopped runaway costs its whole limit
@@ -199,7 +244,7 @@ class Admission:
             retry_after=seconds,
         )
 
-    def _enter(self, key: str) -> _Waiter | None:
+    def _enter(self, key: str, wake: Callable[[], object] | None = None) -> _Waiter | None:
         with self._lock:
             if self._pid != os.getpid():  # a forked web worker starts with nothing of its parent's
                 self._reset()
@@ -219,7 +264,7 @@ class Admission:
             if self.waiting >= self.queue and not self._make_room(c):
                 self.refused["queue"] += 1
                 raise self._full()
-            waiter = _Waiter()
+            waiter = _Waiter(wake=wake)
             if not c.waiting:
                 self._turns.append(key)
             c.waiting.append(waiter)
@@ -248,7 +293,7 @@ class Admission:
             self._turns.remove(longest)
         self.refused["queue"] += 1
         dropped.error = self._full()
-        dropped.event.set()
+        dropped.set()
         return True
 
     def _dispatch(self, now: float) -> None:
@@ -272,7 +317,7 @@ class Admission:
             else:
                 c.running += 1
                 self.running += 1
-            waiter.event.set()
+            waiter.set()
 
     def _forget(self, now: float) -> None:
         idle = [(self._settle(c, now), k) for k, c in self._clients.items() if c.running == 0 and not c.waiting]
@@ -287,22 +332,30 @@ class Admission:
 
     def _await(self, key: str, waiter: _Waiter) -> None:
         if not waiter.event.wait(self.wait):
-            with self._lock:
-                c = self._clients.get(key)
-                if not waiter.event.is_set() and c is not None and waiter in c.waiting:
-                    c.waiting.remove(waiter)
-                    self.waiting -= 1
-                    if not c.waiting:
-                        self._turns.remove(key)
-                    self.refused["waited"] += 1
-                    seconds = max(1, math.ceil(self.wait))
-                    raise QueryTimeout(
-                        f"no query worker became free within the query time limit ({self.wait:g} s); the server is busy, try again in {seconds} s",
-                        limit="query_timeout",
-                        retry_after=seconds,
-                    )
+            self._gave_up(key, waiter)
         if waiter.error is not None:
             raise waiter.error
+
+    def _gave_up(self, key: str, waiter: _Waiter) -> None:
+        """A waiter whose turn did not come within the time limit leaves the queue and is told to come back (unless
+        its turn came meanwhile)."""
+        with self._lock:
+            c = self._clients.get(key)
+            if not waiter.event.is_set() and c is not None and waiter in c.waiting:
+                self._unqueue(key, c, waiter)
+                self.refused["waited"] += 1
+                seconds = max(1, math.ceil(self.wait))
+                raise QueryTimeout(
+                    f"no query worker became free within the query time limit ({self.wait:g} s); the server is busy, try again in {seconds} s",
+                    limit="query_timeout",
+                    retry_after=seconds,
+                )
+
+    def _unqueue(self, key: str, c: _Client, waiter: _Waiter) -> None:
+        c.waiting.remove(waiter)
+        self.waiting -= 1
+        if not c.waiting:
+            self._turns.remove(key)
 
     def _leave(self, key: str, cost: float) -> None:
         with self._lock:

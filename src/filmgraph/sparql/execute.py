@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from .. import formats as F
 from ..core.errors import BadGateway, BadQuery, BadRequest, FilmgraphError
-from .results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
+from .results import Rendered, render_graph, render_rows, rows_capped, triples_capped, whole_json, whole_ntriples, write_ask
 
 FORMATS_BY_NAME = {f.name: f for f in (*F.RESULTS, *F.GRAPHS)}
 
@@ -50,7 +50,18 @@ def run_job(store: ox.Store, job: Job) -> Rendered:
     except ValueError as exc:
         raise BadRequest(f"default-graph-uri and named-graph-uri must be absolute IRIs: {exc}") from None
     try:
-        return _render(store.query(job.query, **kwargs), fmt, job)  # type: ignore[arg-type]
+        result = store.query(job.query, **kwargs)  # type: ignore[arg-type]
+        # The engine's own writer where its bytes are filmgraph's; an answer over a limit is evaluated again and cut.
+        if fmt is F.SPARQL_JSON and isinstance(result, ox.QuerySolutions):
+            whole = whole_json(result, job.max_rows, job.max_bytes)
+        elif fmt is F.NTRIPLES and isinstance(result, ox.QueryTriples):
+            whole = whole_ntriples(result, job.max_rows, job.max_bytes)
+        else:
+            return _render(result, fmt, job)
+        if whole is not None:
+            return whole
+        result = store.query(job.query, **kwargs)  # type: ignore[arg-type]
+        return _render(result, fmt, job)
     except SyntaxError as exc:
         raise BadQuery(f"query does not parse: {exc}", parser=str(exc)) from None
     except (ValueError, TypeError, RuntimeError) as exc:

@@ -129,8 +129,7 @@ class QueryService:
         A ``client``'s query waits its turn and is charged to its budget (:attr:`admission`); without one
         (the command line) it runs at once.
         """
-        # Another server's answers may change, and so does a query calling RAND(), NOW(), UUID() ... each time.
-        cache = None if job.services or _volatile(job.query) else self.cache
+        cache = self._cache_for(job)
         if cache is not None:
             cached = cache.get(job)
             if cached is not None:
@@ -139,6 +138,34 @@ class QueryService:
         if cache is not None:
             cache.put(job, rendered)
         return rendered
+
+    async def run_job_async(self, job: Job, client: str) -> Rendered | None:
+        """:meth:`run_job` from an event loop: the client waits its turn (:meth:`Admission.enter`) and the query
+        worker's answer is awaited, with no thread. None when the query workers of this process are not running
+        (they are started by :meth:`run_job`, on a thread) or the store is remote: nothing was done or charged."""
+        cache = self._cache_for(job)
+        if cache is not None:
+            cached = cache.get(job)
+            if cached is not None:
+                return cached
+        pool = self._started_workers()
+        if pool is None:
+            return None
+        await self.admission.enter(client)
+        with self.admission.charged(client):
+            rendered = await pool.run_async(job)  # type: ignore[attr-defined]
+        if cache is not None:
+            cache.put(job, rendered)
+        return rendered  # type: ignore[no-any-return]
+
+    def fixed_answer(self, job: Job) -> bool:
+        """True when the answer to a job is the same bytes every time it is asked (a front may keep it whole):
+        the embedded store with its cache on, no SERVICE, nothing volatile."""
+        return self._cache_for(job) is not None
+
+    def _cache_for(self, job: Job) -> ResultCache | None:
+        # Another server's answers may change, and so does a query calling RAND(), NOW(), UUID() ... each time.
+        return None if job.services or _volatile(job.query) else self.cache
 
     def etag(self, job: Job) -> str | None:
         """A strong validator of the job's answer: the same while the data and filmgraph are the same.
@@ -189,11 +216,18 @@ class QueryService:
                 self._pool_pid = os.getpid()
             return self._pool
 
+    def _started_workers(self) -> object | None:
+        """The query workers of this process if they are running (they start on a thread: starting blocks)."""
+        if self._pool is None or self._pool_pid != os.getpid() or getattr(self.store, "run_job", None) is not None:
+            return None
+        return self._pool
+
     def load_engine(self, triples: int) -> None:
         """Serve client queries from Oxigraph's in-memory engine when the store fits ``memory_engine_mb``.
 
         Loaded here, once, in the process that builds the site: web workers forked from it, and
-        query workers forked from them, share its pages (it is never written after). Above the
+        query workers forked from them, start out sharing its pages (the engine writes to the pages it
+        reads, so a query worker copies what it reads: bench/cow.py). Above the
         setting, or without query workers, client queries read the on-disk store.
         """
         path = getattr(self.store, "path", None)

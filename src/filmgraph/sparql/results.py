@@ -19,6 +19,7 @@ import csv
 import io
 import itertools
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -26,6 +27,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from .. import formats as F
+from ..formats.langtag import recase_serialized
 from ..core.errors import ResultTooLarge
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -126,6 +128,66 @@ def rows_capped(solutions: Iterable[ox.QuerySolution], width: int, cap: int, max
         rows.append(row)
     truncated = len(rows) > cap
     return (rows[:cap] if truncated else rows), truncated
+
+
+class _Over(Exception):
+    """The engine's writer passed the byte limit of an answer."""
+
+
+class _Bounded:
+    """A binary writer that keeps what it is given and stops the engine's serializer past ``limit`` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise _Over
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def whole_json(solutions: ox.QuerySolutions, cap: int, max_bytes: int = 0) -> Rendered | None:
+    """A SELECT answer in SPARQL JSON written by the engine's own serializer (the same bytes as
+    :func:`render_rows`, several times faster), when it is within ``cap`` rows and ``max_bytes`` (0: no limit);
+    else None, and the solutions are spent: the caller evaluates the query again and cuts it row by row.
+
+    The writer stops as soon as the bytes pass the limit, so a worker holds no more than that. Rows are counted
+    as the objects that open the bindings array or follow a comma in it (``[{``, ``,{``); a value holding one of
+    those counts too, so the count may be over, never under: an answer near the cap may be cut for nothing.
+    """
+    body = _engine_written(solutions, ox.QueryResultsFormat.JSON, max_bytes)
+    rows = -1 if body is None else body.count(b"[{") + body.count(b",{")
+    if body is None or rows > cap:
+        return None
+    return Rendered(body, F.SPARQL_JSON, False, rows)
+
+
+def whole_ntriples(triples: ox.QueryTriples, cap: int, max_bytes: int = 0) -> Rendered | None:
+    """A CONSTRUCT or DESCRIBE answer in N-Triples written by the engine's serializer (the same bytes as
+    :func:`render_graph`), when it is within ``cap`` triples and ``max_bytes``; else None, and the triples are
+    spent (see :func:`whole_json`). One triple a line: N-Triples escapes the line ends of literals."""
+    body = _engine_written(triples, ox.RdfFormat.N_TRIPLES, max_bytes)
+    count = -1 if body is None else body.count(b"\n")
+    if body is None or count > cap:
+        return None
+    return Rendered(recase_serialized(body), F.NTRIPLES, False, count)
+
+
+def _engine_written(result: ox.QuerySolutions | ox.QueryTriples, fmt: ox.QueryResultsFormat | ox.RdfFormat, max_bytes: int) -> bytes | None:
+    """A query result serialized by the engine, or None as soon as it passes ``max_bytes`` (0: no limit)."""
+    out = _Bounded(max_bytes or sys.maxsize)
+    try:
+        result.serialize(output=out, format=fmt)  # type: ignore[arg-type]
+    except _Over:
+        return None
+    return b"".join(out.parts)
 
 
 def render_rows(variables: Sequence[str], rows: list[tuple], fmt: F.Format, truncated: bool, cap: int, max_bytes: int = 0) -> Rendered:

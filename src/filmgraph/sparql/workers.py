@@ -16,6 +16,8 @@ the query was refused.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import multiprocessing
 import os
 import queue
@@ -160,6 +162,8 @@ class WorkerPool:
         ctx = _context(forked=self.memory is not None)
         parent, child = ctx.Pipe()
         process = ctx.Process(target=_serve, args=(child, self.store_path, self.stack, self.confined, self.memory), daemon=True, name="filmgraph-query")  # type: ignore[attr-defined]
+        if self.memory is not None:
+            gc.freeze()  # forked: the collector must not write to (and so copy) the pages it shares with this process
         with _MAIN_LOCK:
             # A worker needs nothing from __main__; without this, multiprocessing re-runs the host
             # program's main script in every worker (and fails when it is stdin or an embedded server).
@@ -208,7 +212,45 @@ class WorkerPool:
             ) from None
         try:
             worker.conn.send(job)
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+            answered = worker.conn.poll(max(0.0, deadline - time.monotonic()))
+        except (EOFError, OSError) as exc:
+            raise self._died(worker, exc) from None
+        return self._reply(worker, answered)
+
+    async def run_async(self, job: Job) -> Rendered:
+        """:meth:`run` from an event loop: the loop waits for the worker's answer, no thread does."""
+        if self._closed:
+            raise Unavailable("the query workers are shut down")
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:  # every worker busy (a thread's query, one being replaced): wait as run does, on a thread
+            return await asyncio.get_running_loop().run_in_executor(None, self.run, job)
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + self.timeout
+        try:
+            worker.conn.send(job)
+        except (EOFError, OSError) as exc:
+            raise self._died(worker, exc) from None
+        fd = worker.conn.fileno()
+        answered: asyncio.Future[bool] = loop.create_future()
+        loop.add_reader(fd, lambda: answered.done() or answered.set_result(True))
+        limit = loop.call_later(max(0.0, deadline - time.monotonic()), lambda: answered.done() or answered.set_result(False))
+        try:
+            ok = await answered
+        except BaseException:  # cancelled (the client went away) with the job running: a thread waits for its end
+            threading.Thread(target=self._settle, args=(worker, deadline), daemon=True).start()
+            raise
+        finally:
+            loop.remove_reader(fd)
+            limit.cancel()
+            # uvloop (Granian's loop) leaves a watched file non-blocking: a long answer would be read in part.
+            os.set_blocking(fd, True)
+        return self._reply(worker, ok)
+
+    def _reply(self, worker: _Worker, answered: bool) -> Rendered:
+        """The answer of a worker that was sent a job, or the error; a worker past the limit is replaced."""
+        try:
+            if not answered:
                 threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
                 raise QueryTimeout(
                     f"query stopped at the time limit of {self.timeout:g} s (setting query_timeout)",
@@ -216,21 +258,36 @@ class WorkerPool:
                     seconds=self.timeout,
                 )
             status, payload = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as exc:
-            worker.process.join(timeout=0.5)
-            code = worker.process.exitcode
-            threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
-            if self.confined and code == -sandbox.KILLED_BY:
-                raise QueryRefused(
-                    "the query tried to open a network connection (SERVICE), which this endpoint refuses: "
-                    "its query workers have no network access",
-                    refused="network",
-                ) from None
-            raise FilmgraphError(f"query worker died: {exc!r} (exit code {code})") from None
+        except (EOFError, OSError) as exc:
+            raise self._died(worker, exc) from None
         self._idle.put(worker)
         if status == "error":
             raise payload
-        return payload
+        return payload  # type: ignore[no-any-return]
+
+    def _settle(self, worker: _Worker, deadline: float) -> None:
+        """The end of a job nobody waits for any more: the worker goes back to the pool, or is replaced at the limit."""
+        try:
+            answered = worker.conn.poll(max(0.0, deadline - time.monotonic()))
+        except (EOFError, OSError):
+            answered = True  # _reply finds the worker dead
+        try:
+            self._reply(worker, answered)
+        except Exception:  # noqa: BLE001 - its answer, or its error, goes to no one
+            pass
+
+    def _died(self, worker: _Worker, exc: BaseException) -> FilmgraphError:
+        """The error for a worker that died on its job (replaced meanwhile): the sandbox's kill is a refusal."""
+        worker.process.join(timeout=0.5)
+        code = worker.process.exitcode
+        threading.Thread(target=self._replace, args=(worker,), daemon=True).start()
+        if self.confined and code == -sandbox.KILLED_BY:
+            return QueryRefused(
+                "the query tried to open a network connection (SERVICE), which this endpoint refuses: "
+                "its query workers have no network access",
+                refused="network",
+            )
+        return FilmgraphError(f"query worker died: {exc!r} (exit code {code})")
 
     def pids(self) -> list[int]:
         """Process ids of the idle workers (for tests and health checks)."""

@@ -12,6 +12,20 @@ should be set too), and as a deadline checked while the answer is read. The row
 cap is enforced while parsing: only ``max_rows + 1`` rows are read before the
 response is closed.
 
+Stores differ (docs/deploy.md, "Which store"): the store's kind is read once
+from its ``Server`` header. Virtuoso gets the query's time limit as its own
+``timeout`` parameter (milliseconds), so it stops a query filmgraph stops
+waiting for; an answer it cut at that limit (``X-SQL-State: S1TAT``, "anytime"
+partial results with status 200) is a time-out, never a short answer. A store
+whose default graph is the union of all its graphs (Virtuoso, with its system
+graphs) is given the dataset's graph (setting ``store_graph``) as
+``default-graph-uri`` on every query that names no dataset of its own. Virtuoso
+also differs in what it sends: blank node ids that are not valid ones
+(``nodeID://b1``: answers are read as SPARQL XML, where they are rewritten),
+xsd:duration literals as seconds (``"1140.0"``: written back as ``PT19M``), a
+DESCRIBE with the triples pointing at the resource (asked for its concise
+bounded description instead), and a 500 for a query it cannot compile.
+
 Errors: a query the remote refuses as malformed (400) is the client's
 :class:`BadQuery` when the client wrote it, and filmgraph's fault (500) when it
 is one of the site's own queries; an unreachable store, a 5xx or a broken answer
@@ -24,10 +38,11 @@ import ast
 import http.client
 import io
 import itertools
+import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 import pyoxigraph as ox
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
@@ -39,19 +54,29 @@ from ..sparql.execute import FORMATS_BY_NAME, Job
 from ..sparql.querytext import shape
 from ..sparql.results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
 from ..core.dataset import Bindings, Row
-from ..sparql.bind import bind
+from ..sparql.bind import bind, sparql_term
 
 AGENT = "filmgraph (remote store client; https://w3id.org/filmgraph/)"
 RESULTS_ACCEPT = f"{F.SPARQL_JSON.media_type}, {F.SPARQL_XML.media_type};q=0.9, {F.TSV.media_type};q=0.5"
+# Virtuoso's blank node ids (nodeID://...) are made valid in SPARQL XML only (_BlankIds), where no literal can hold them.
+VIRTUOSO_RESULTS_ACCEPT = F.SPARQL_XML.media_type
 GRAPH_ACCEPT = f"{F.NTRIPLES.media_type}, {F.TURTLE.media_type};q=0.9, {F.RDFXML.media_type};q=0.5"
 ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 PAGED_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT %d OFFSET %d"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+SAMPLE = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000"
+SUBJECT_TRIPLES = "SELECT ?s ?p ?o WHERE { VALUES ?s { %s } ?s ?p ?o } ORDER BY ?s ?p ?o LIMIT 10000"  # Virtuoso sorts at most 10,000
+FINGERPRINT_SUBJECTS = 50
 PAGE = 10_000
 # The triple count is shown on every service description and health check; a
 # remote COUNT over a large store is not free, and a loaded store rarely changes.
 COUNT_TTL = 60.0
 MESSAGE_CHARS = 1000
+VIRTUOSO = "virtuoso"
+# Virtuoso's SQL states: an answer cut at its time limit ("anytime" results), a query stopped by it.
+PARTIAL_STATES = ("S1TAT",)
+TIMEOUT_STATES = ("S1T00", "S1TAT")
+COMPILE_ERROR = "Virtuoso 37000 Error"
 
 
 class _Deadline(io.RawIOBase):
@@ -71,14 +96,141 @@ class _Deadline(io.RawIOBase):
         return self._response.readinto(buffer)
 
 
+XSD_DURATION = "http://www.w3.org/2001/XMLSchema#duration"
+_SECONDS = re.compile(r"-?\d+(?:\.\d*)?")
+
+
+def duration_text(seconds: float) -> str:
+    """An xsd:duration's lexical form for a number of seconds: 1140 -> ``PT19M``, 3725.5 -> ``PT1H2M5.5S``."""
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "".join(f"{int(v)}{u}" for v, u in ((hours, "H"), (minutes, "M")) if v)
+    if secs or not text:
+        text += f"{secs:g}S"
+    return f"{sign}PT{text}"
+
+
+def from_virtuoso(term: ox.Term | None) -> ox.Term | None:
+    """A term as the data wrote it: Virtuoso keeps an xsd:duration as its seconds (``"1140.0"^^xsd:duration``)."""
+    if isinstance(term, ox.Literal) and term.datatype.value == XSD_DURATION and _SECONDS.fullmatch(term.value):
+        return ox.Literal(duration_text(float(term.value)), datatype=term.datatype)
+    return term
+
+
+class _Solution:
+    """One solution with its terms as the data wrote them (:func:`from_virtuoso`), by variable name or position."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, names: dict[str, int], values: tuple[ox.Term | None, ...]) -> None:
+        self._names = names
+        self._values = values
+
+    def __getitem__(self, key: int | str) -> ox.Term | None:
+        return self._values[key if isinstance(key, int) else self._names[key]]
+
+
+class _Solutions:
+    """Virtuoso's solutions, their terms as the data wrote them."""
+
+    def __init__(self, solutions: ox.QuerySolutions) -> None:
+        self.variables = solutions.variables
+        self._solutions = solutions
+        self._names = {v.value: i for i, v in enumerate(solutions.variables)}
+
+    def __iter__(self) -> Iterator[_Solution]:
+        width = len(self._names)
+        for sol in self._solutions:
+            yield _Solution(self._names, tuple(from_virtuoso(sol[i]) for i in range(width)))
+
+
+class _BlankIds(io.RawIOBase):
+    """Virtuoso's SPARQL XML results with its blank node ids (``nodeID://b10000``) made valid ones (``b10000``).
+
+    In XML the marker cannot occur inside a literal (its ``<`` would be escaped), so the rewrite touches only
+    ``<bnode>`` elements; a marker split between two reads is kept back until the next one."""
+
+    MARK = b"<bnode>nodeID://"
+
+    def __init__(self, raw: io.RawIOBase) -> None:
+        super().__init__()
+        self._raw = raw
+        self._pending = b""
+        self._out = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._out:
+            chunk = self._raw.read(65536)
+            if not chunk:
+                self._out, self._pending = self._pending, b""
+                break
+            data = (self._pending + chunk).replace(self.MARK, b"<bnode>")
+            keep = next((k for k in range(len(self.MARK) - 1, 0, -1) if data.endswith(self.MARK[:k])), 0)
+            self._out, self._pending = (data[:-keep], data[-keep:]) if keep else (data, b"")
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
 class RemoteStore:
     """A read-only dataset held by a remote SPARQL 1.1 endpoint."""
 
-    def __init__(self, endpoint: str, base_iri: str, timeout: float = 10.0) -> None:
+    def __init__(self, endpoint: str, base_iri: str, timeout: float = 10.0, graph: str = "") -> None:
         self.endpoint = endpoint
         self.base_iri = base_iri
         self.timeout = timeout
+        self.graph = graph
         self._count: tuple[float, int] | None = None
+        self._kind: str | None = None
+
+    limit_name = "setting query_timeout"
+    """What a time-out of the site's own queries names as the limit."""
+
+    def limited(self, timeout: float, name: str = "") -> RemoteStore:
+        """The same store with another time limit (the site's own long queries: indexing, rules), called ``name``."""
+        other = RemoteStore(self.endpoint, self.base_iri, timeout, self.graph)
+        other._kind = self._kind
+        other.limit_name = name or self.limit_name
+        return other
+
+    @property
+    def kind(self) -> str:
+        """The store's kind from its ``Server`` header (``virtuoso``, else ``''``), asked once with an empty ASK."""
+        if self._kind is None:
+            request = urllib.request.Request(self.endpoint + "?query=ASK%7B%7D", headers={"Accept": F.SPARQL_JSON.media_type, "User-Agent": AGENT})
+            try:
+                with closing(open_url(request, min(self.timeout or 10.0, 10.0))) as response:
+                    server = response.headers.get("Server", "")
+            except (urllib.error.URLError, OSError, http.client.HTTPException):
+                return ""  # asked again with the next query; the query itself says what is wrong
+            self._kind = VIRTUOSO if server.lower().startswith("virtuoso") else ""
+        return self._kind
+
+    def fingerprint(self, subjects: Sequence[str] | None = None) -> tuple[list[str], str]:
+        """A cheap fingerprint of the store's state: the triples of a few subjects, sorted and hashed.
+
+        The subjects (``subjects``, else up to :data:`FINGERPRINT_SUBJECTS` IRIs from the store's first rows, in
+        its own order) are kept by whoever records the fingerprint and asked for again to compare: the first
+        rows themselves differ between two starts of Virtuoso. Blank nodes count as blank (a reload of the same
+        data is the same state). Any change to those subjects changes it; the triple count catches the rest."""
+        import hashlib
+
+        if subjects is None:
+            found = (row["s"].value for row in self.select(SAMPLE) if isinstance(row.get("s"), ox.NamedNode))
+            subjects = list(dict.fromkeys(found))[:FINGERPRINT_SUBJECTS]
+        digest = hashlib.sha256()
+        if subjects:
+            values = " ".join(sparql_term(ox.NamedNode(iri)) for iri in subjects)
+            rows = self.select(SUBJECT_TRIPLES % values)
+            blank = lambda term: "_:" if isinstance(term, ox.BlankNode) else str(term)  # noqa: E731
+            for line in sorted(f"{row.get('s')} {row.get('p')} {blank(row.get('o'))}" for row in rows):
+                digest.update(line.encode() + b"\n")
+        return list(subjects), digest.hexdigest()[:32]
 
     # -- the Store protocol (the site's own queries) ----------------------
 
@@ -115,7 +267,7 @@ class RemoteStore:
             return
         with closing(response):
             with self._errors(client=False):
-                yield from _parse_graph(response, None)
+                yield from _parse_graph(response, None, self.kind == VIRTUOSO)
 
     def triples_paged(self, page: int = PAGE) -> Iterator[ox.Triple]:
         """Stream the default graph in ordered LIMIT/OFFSET pages (for stores that will not stream it whole)."""
@@ -180,6 +332,11 @@ class RemoteStore:
         wrapper = SPARQLWrapper(self.endpoint, agent=AGENT)
         wrapper.setMethod(POST)
         wrapper.setOnlyConneg(True)  # no format=/output= parameters: the Accept header says it
+        own_dataset = bool(graphs[0] or graphs[1]) or shape(query).has_from
+        if form == "DESCRIBE" and self.kind == VIRTUOSO:
+            # Virtuoso describes a resource with the triples that point at it too; the others (and filmgraph's
+            # embedded store) give its concise bounded description, which Virtuoso gives when asked so.
+            query = f'define sql:describe-mode "CBD"\n{query}'
         # Set directly: setQuery() sniffs the form with a regex and warns on what it cannot classify;
         # filmgraph has already read the form with its own lexer.
         wrapper.queryString = query
@@ -190,12 +347,20 @@ class RemoteStore:
             wrapper.addParameter("default-graph-uri", graph)
         for graph in graphs[1]:
             wrapper.addParameter("named-graph-uri", graph)
+        if self.graph and not own_dataset:
+            wrapper.addParameter("default-graph-uri", self.graph)
         limit = self.timeout if timeout is None else timeout
         if limit and limit > 0:
             wrapper.timeout = limit  # type: ignore[assignment]  # setTimeout() truncates to whole seconds
+            if self.kind == VIRTUOSO:  # the store stops the query itself (SPARQL has no cancel)
+                wrapper.addParameter("timeout", str(max(1, round(limit * 1000))))
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError("time limit reached before the query was sent")
-        return send(wrapper)
+        response = send(wrapper)
+        if response.headers.get("X-SQL-State", "") in PARTIAL_STATES:
+            response.close()
+            raise TimeoutError(f"the store cut its answer at its time limit: {response.headers.get('X-SQL-Message', '')[:200]}")
+        return response
 
     @contextmanager
     def _results(
@@ -206,13 +371,18 @@ class RemoteStore:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> Iterator[ox.QuerySolutions | ox.QueryBoolean]:
-        response = self._send(query, form, RESULTS_ACCEPT, graphs, timeout, deadline)
+        virtuoso = self.kind == VIRTUOSO
+        response = self._send(query, form, VIRTUOSO_RESULTS_ACCEPT if virtuoso else RESULTS_ACCEPT, graphs, timeout, deadline)
         with closing(response):
             media = response.headers.get("Content-Type", "")
             fmt = ox.QueryResultsFormat.from_media_type(media.split(";")[0].strip()) if media else None
             if fmt is None:
                 raise Unavailable(f"the remote store answered a {form} with {media or 'no media type'}, not SPARQL results")
-            yield ox.parse_query_results(_Deadline(response, deadline), fmt)
+            body: io.RawIOBase = _Deadline(response, deadline)
+            if virtuoso and fmt == ox.QueryResultsFormat.XML:
+                body = _BlankIds(body)
+            result = ox.parse_query_results(body, fmt)
+            yield _Solutions(result) if virtuoso and isinstance(result, ox.QuerySolutions) else result  # type: ignore[misc]
 
     @contextmanager
     def _graph(
@@ -223,14 +393,16 @@ class RemoteStore:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> Iterator[Iterator[ox.Triple]]:
+        virtuoso = self.kind == VIRTUOSO
         response = self._send(query, form, GRAPH_ACCEPT, graphs, timeout, deadline)
         with closing(response):
-            yield _parse_graph(response, deadline)
+            yield _parse_graph(response, deadline, virtuoso)
 
     @contextmanager
     def _errors(self, client: bool, timeout: float | None = None) -> Iterator[None]:
         """Turn what SPARQLWrapper, urllib and the parsers raise into filmgraph's typed errors."""
         limit = self.timeout if timeout is None else timeout
+        named = "setting query_timeout" if client else self.limit_name
         where = f"the remote store at {self.endpoint} (setting store_url)"
         try:
             yield
@@ -242,7 +414,13 @@ class RemoteStore:
                 raise BadQuery(f"query does not parse (remote store): {message}", parser=message) from None
             raise FilmgraphError(f"{where} refused one of filmgraph's own queries as malformed: {message}") from None
         except SPARQLWrapperException as exc:  # 401, 404, 414, 500
-            raise Unavailable(f"{where} failed: {remote_message(exc)}") from None
+            message = remote_message(exc)
+            if any(state in message for state in TIMEOUT_STATES):  # Virtuoso stopped it at the limit it was given
+                raise QueryTimeout(
+                    f"query stopped at the time limit of {limit:g} s ({named}) by the remote store: {message[:200]}",
+                    limit="query_timeout", seconds=limit,
+                ) from None
+            raise Unavailable(f"{where} failed: {message}") from None
         except urllib.error.HTTPError as exc:
             if 300 <= exc.code < 400:
                 exc.close()
@@ -251,12 +429,23 @@ class RemoteStore:
                     "filmgraph follows no redirect from the store: set store_url to the address the store answers at"
                 ) from None
             body = exc.read()[:MESSAGE_CHARS].decode("utf-8", "replace").strip()
+            if any(state in body for state in TIMEOUT_STATES):  # Virtuoso stopped it at the limit it was given
+                raise QueryTimeout(
+                    f"query stopped at the time limit of {limit:g} s ({named}) by the remote store: {body[:200]}",
+                    limit="query_timeout", seconds=limit,
+                ) from None
+            if exc.code == 500 and body.startswith(COMPILE_ERROR):
+                # Virtuoso cannot compile a query it read (SQ074, SQ156: a 500, not a 400): the store's limit, not an outage
+                head = body.split("\n\nSPARQL query:", 1)[0]
+                if client:
+                    raise BadQuery(f"the remote store cannot run this query: {head}", parser=head) from None
+                raise FilmgraphError(f"{where} cannot run one of filmgraph's own queries: {head}") from None
             raise Unavailable(f"{where} answered HTTP {exc.code} {exc.reason}: {body}") from None
         except urllib.error.URLError as exc:
             raise Unavailable(f"{where} is unreachable: {exc.reason}") from None
         except TimeoutError:
             raise QueryTimeout(
-                f"query stopped at the time limit of {limit:g} s (setting query_timeout); "
+                f"query stopped at the time limit of {limit:g} s ({named}); "
                 "filmgraph stopped waiting for the remote store",
                 limit="query_timeout",
                 seconds=limit,
@@ -290,13 +479,14 @@ def send(wrapper: SPARQLWrapper) -> http.client.HTTPResponse:
         raise
 
 
-def _parse_graph(response: http.client.HTTPResponse, deadline: float | None) -> Iterator[ox.Triple]:
+def _parse_graph(response: http.client.HTTPResponse, deadline: float | None, virtuoso: bool = False) -> Iterator[ox.Triple]:
     media = response.headers.get("Content-Type", "")
     fmt = ox.RdfFormat.from_media_type(media.split(";")[0].strip()) if media else None
     if fmt is None:
         raise Unavailable(f"the remote store answered a graph query with {media or 'no media type'}, not RDF")
     for quad in ox.parse(_Deadline(response, deadline), fmt, base_iri=response.geturl()):
-        yield ox.Triple(quad.subject, quad.predicate, quad.object)
+        obj = from_virtuoso(quad.object) if virtuoso else quad.object
+        yield ox.Triple(quad.subject, quad.predicate, obj)  # type: ignore[arg-type]
 
 
 def remote_message(exc: SPARQLWrapperException) -> str:

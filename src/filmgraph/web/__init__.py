@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from ..site.services import Services
 from ..core.settings import Settings
 from .current import services
-from .headers import PAGE_POLICY, REFERRER_POLICY
+from .headers import FRAMING, common_headers
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -83,13 +83,8 @@ def _preflight() -> Response | None:
 
 
 def _common_headers(resp: Response) -> Response:
-    origins = services().settings.cors_origins
-    if origins:
-        resp.headers.setdefault("Access-Control-Allow-Origin", origins)
-        resp.headers.setdefault("Access-Control-Expose-Headers", "Content-Type, Content-Length, ETag, Link, Location, Vary, X-Result-Truncated")
-    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-    resp.headers.setdefault("Referrer-Policy", REFERRER_POLICY)
-    if "Content-Security-Policy" not in resp.headers:
-        resp.headers["Content-Security-Policy"] = PAGE_POLICY
-        resp.headers.setdefault("X-Frame-Options", "DENY")
+    framed = "Content-Security-Policy" in resp.headers  # a response with its own policy decides its framing
+    for name, value in common_headers(services().settings):
+        if not (framed and name in FRAMING):
+            resp.headers.setdefault(name, value)
     return resp

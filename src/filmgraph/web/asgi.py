@@ -9,7 +9,9 @@ and as soon as a chunked one passes it) and in time (``body_timeout``: 408),
 and only then hands the request to the WSGI app on a thread of a fixed pool.
 A query answer the app marks as the same for every identical request (the
 store is read-only) is kept here too, and the next identical request is
-answered by the event loop without a thread or the app.
+answered by the event loop without a thread or the app. A fast path (``fast``:
+filmgraph's lean ``/sparql``, :mod:`filmgraph.web.lean`) may answer a request
+first, in the event loop; what it leaves goes to the app as before.
 One client (its address, or behind a trusted proxy the address it names) may
 have at most ``max_client_requests`` requests in flight in a worker: past it,
 429 at once, whatever state its other requests are in.
@@ -23,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from ..sparql.admission import Network, client_key
@@ -57,12 +60,29 @@ class FileWrapper:
             close()
 
 
+@dataclass
+class Answer:
+    """A whole answer made by a fast path (:attr:`BufferedWSGI.fast`) in the event loop, without the app."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    fixed: bool = False
+    """The same bytes for every identical request: the front may keep it, as an answer the app marks."""
+
+
+Fast = Callable[[Scope, bytes], Awaitable["Answer | dict[str, Any] | None"]]
+"""A fast path: a whole request in, an :class:`Answer` out; or entries to add to the app's environ; or None (the app's)."""
+
+
 class BufferedWSGI:
     """An ASGI app (HTTP only, no lifespan) that runs a WSGI app on ``threads`` threads once a request is whole."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], threads: int, max_body: int, body_timeout: float,
-                 per_client: int = 0, trusted: Sequence[Network] = (), front_cache_bytes: int = 0) -> None:
+                 per_client: int = 0, trusted: Sequence[Network] = (), front_cache_bytes: int = 0, fast: Fast | None = None) -> None:
         self.app = app
+        self.fast = fast
+        """Tried first on every request the front does not answer from its cache (filmgraph's lean ``/sparql``)."""
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.threads = threads
@@ -137,7 +157,19 @@ class BufferedWSGI:
                 await send({"type": "http.response.start", "status": 200, "headers": held[0]})
                 await send({"type": "http.response.body", "body": held[1], "more_body": False})
                 return
+        extra: dict[str, Any] | None = None
+        if self.fast is not None:
+            made = await self.fast(scope, body)
+            if isinstance(made, Answer):
+                if key is not None and made.fixed and made.status == 200:
+                    self.front.put(key, made.headers, made.body)
+                await send({"type": "http.response.start", "status": made.status, "headers": made.headers})
+                await send({"type": "http.response.body", "body": made.body, "more_body": False})
+                return
+            extra = made
         environ = _environ(scope, body)
+        if extra:
+            environ.update(extra)
         if key is not None:
             environ["filmgraph.front_cache"] = True
         loop = asyncio.get_running_loop()

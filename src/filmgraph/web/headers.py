@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Response
 
+from ..core.settings import Settings
+
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
@@ -20,3 +22,20 @@ def frameable(resp: Response) -> Response:
     resp.headers["Content-Security-Policy"] = FRAMEABLE_POLICY
     resp.headers.pop("X-Frame-Options", None)
     return resp
+
+
+def common_headers(settings: Settings) -> list[tuple[str, str]]:
+    """The headers every response carries unless it says otherwise: CORS for reads, and the page policies."""
+    headers = []
+    if settings.cors_origins:
+        headers.append(("Access-Control-Allow-Origin", settings.cors_origins))
+        headers.append(("Access-Control-Expose-Headers", "Content-Type, Content-Length, ETag, Link, Location, Vary, X-Result-Truncated"))
+    headers.append(("X-Content-Type-Options", "nosniff"))
+    headers.append(("Referrer-Policy", REFERRER_POLICY))
+    headers.append(("Content-Security-Policy", PAGE_POLICY))
+    headers.append(("X-Frame-Options", "DENY"))
+    return headers
+
+
+FRAMING = ("Content-Security-Policy", "X-Frame-Options")
+"""Headers a response with its own Content-Security-Policy decides for itself (:func:`frameable`)."""

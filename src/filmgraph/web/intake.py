@@ -45,7 +45,8 @@ def body_too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(f"request body is over the limit of {limit} bytes (setting max_body)", limit="max_body", max_body=limit)
 
 
-def _check_utf8(encoded: bytes, what: str) -> None:
+def check_utf8(encoded: bytes, what: str) -> None:
+    """400 unless ``encoded`` (a query string or form body) percent-decodes to UTF-8."""
     try:
         unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -53,7 +54,7 @@ def _check_utf8(encoded: bytes, what: str) -> None:
 
 
 def _query_string() -> None:
-    _check_utf8(request.query_string, "query string")
+    check_utf8(request.query_string, "query string")
 
 
 def _bounded_body() -> None:
@@ -81,7 +82,7 @@ def _bounded_body() -> None:
 
 def _form_body() -> None:
     if request.mimetype == F.FORM:
-        _check_utf8(request.get_data(cache=True), "form body")  # kept: request.form parses the same bytes
+        check_utf8(request.get_data(cache=True), "form body")  # kept: request.form parses the same bytes
 
 
 def _range() -> None:

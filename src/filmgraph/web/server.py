@@ -38,7 +38,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         self.cfg.set("graceful_timeout", 10)
         self.cfg.set("preload_app", True)
         self.cfg.set("limit_request_line", min(8190, max(4094, s.max_query_length * 3)))
-        self.cfg.set("accesslog", "-")
+        if s.access_log:
+            self.cfg.set("accesslog", "-")
         self.cfg.set("worker_exit", _worker_exit)
         self.cfg.set("pre_request", _closing_past(s.max_body))
         # gunicorn would take SCRIPT_NAME and PATH_INFO from request headers of any peer in forwarded_allow_ips
@@ -58,6 +59,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         # Said once the site is built: a data fault stops startup before anything listens.
         s = self.settings
         print(f"filmgraph: serving {s.base_iri} on http://{_bind(s.host, s.port)}/", file=sys.stderr)
+        _freeze()
         return app
 
 
@@ -93,8 +95,10 @@ def _serve_granian(settings: Settings) -> None:
     app = create_app(settings)
     from ..sparql.admission import parse_networks
 
+    from .lean import LeanSparql
+
     front = BufferedWSGI(app, settings.threads, settings.max_body, settings.body_timeout, settings.max_client_requests, parse_networks(settings.trusted_proxies),
-                         front_cache_bytes=settings.result_cache_mb * 2**20 // 4)
+                         front_cache_bytes=settings.result_cache_mb * 2**20 // 4, fast=LeanSparql(app.extensions["filmgraph"]) if settings.lean_sparql else None)
     server = Server(
         "filmgraph",
         address=settings.host,
@@ -109,13 +113,22 @@ def _serve_granian(settings: Settings) -> None:
         backpressure=2048,
         respawn_failed_workers=True,
         workers_kill_timeout=max(1, int(settings.query_timeout) + 10),
-        log_access=True,
+        log_access=settings.access_log,
     )
     print(f"filmgraph: serving {settings.base_iri} on http://{_bind(settings.host, settings.port)}/ (granian)", file=sys.stderr)
+    _freeze()
     try:
         server.serve(target_loader=lambda: front, wrap_loader=False)
     finally:
         _release(app)
+
+
+def _freeze() -> None:
+    """Before the web workers are forked: what the site built stays in the pages they share. The collector would
+    write to every object it visits (its header), copying each page it is on into every worker; frozen, it never
+    visits them."""
+    gc.collect()
+    gc.freeze()
 
 
 def _release(app: object) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.http import quote_etag
 
 from .. import formats as F
 from ..core.errors import BadRequest, MethodNotAllowed, NotAcceptable, UnsupportedMediaType, UriTooLong
+from ..core.settings import Settings
 from ..formats.negotiate import choose
 from ..sparql.query import refuse_update
+from ..sparql.results import Rendered
 from ..sparql.service_description import describe_service
 from ..store import DatasetSpec
 from . import query_ui
@@ -18,8 +21,13 @@ bp = Blueprint("sparql", __name__)
 FRONT = "filmgraph.front_cache"
 """Set in the environ by the asynchronous front (web/asgi.py) when it can keep whole answers."""
 
+FAILED = "filmgraph.failed"
+"""Set in the environ by the lean path (web/lean.py) to the error a query raised as it ran: the view raises it, so
+that the one error mapper answers (the query is not run again)."""
+
 FORMAT_PARAMS = ("format", "output", "results")
 UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
+DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
 ALLOWED = ["GET", "HEAD", "POST", "OPTIONS"]
 
 
@@ -30,6 +38,9 @@ def endpoint() -> Response:
         raise MethodNotAllowed(f"{request.method} is not allowed on the SPARQL endpoint; use GET or POST", allowed=ALLOWED)
     if request.method == "OPTIONS":
         return Response(status=204, headers={"Allow": ", ".join(ALLOWED)})
+    failed = request.environ.get(FAILED)
+    if failed is not None:
+        raise failed
     query, dataset = _read_request()
     if query is None:
         return _describe_or_ui()
@@ -39,25 +50,33 @@ def endpoint() -> Response:
     job = svc.query.job(prepared, dataset, request.base_url)
     tag = svc.query.etag(job) if request.method in ("GET", "HEAD") else None
     if tag is not None and request.if_none_match.contains_weak(tag):
-        resp = Response(status=304)  # the client holds this answer: the query is not run
-    else:
-        client = svc.query.admission.client(request.remote_addr, request.headers.getlist("X-Forwarded-For"), request.headers.getlist("Forwarded"))
-        rendered = svc.query.run_job(job, client)
-        resp = Response(rendered.body, content_type=rendered.format.content_type)
-        if rendered.truncated and rendered.cut_by == "max_result_bytes":
-            resp.headers["X-Result-Truncated"] = f"true; max_result_bytes={svc.settings.max_result_bytes}"
-        elif rendered.truncated:
-            resp.headers["X-Result-Truncated"] = f"true; limit={svc.settings.max_rows}"
-        if request.environ.get(FRONT) and svc.query.cache is not None and not job.services and not prepared.shape.volatile:
-            # The same bytes for every identical request (method, target, Host, Accept, Content-Type, body):
-            # the asynchronous front may answer the next one itself (web/asgi.py), as the result cache would.
-            resp.headers["X-Filmgraph-Front"] = "cache"
-    if tag is not None:
-        resp.set_etag(tag)
-    resp.headers["Vary"] = "Accept"
-    # May be stored, but revalidated (ETag) before each use; an answer that changes on every evaluation, not stored.
-    resp.headers["Cache-Control"] = "no-store" if prepared.shape.volatile else "no-cache"
+        # The client holds this answer: the query is not run.
+        return Response(status=304, headers=caching_headers(prepared.shape.volatile, tag))
+    client = svc.query.admission.client(request.remote_addr, request.headers.getlist("X-Forwarded-For"), request.headers.getlist("Forwarded"))
+    rendered = svc.query.run_job(job, client)
+    resp = Response(rendered.body, headers=answer_headers(svc.settings, rendered, prepared.shape.volatile, tag))
+    if request.environ.get(FRONT) and svc.query.fixed_answer(job):
+        # The same bytes for every identical request (method, target, Host, Accept, Content-Type, body):
+        # the asynchronous front may answer the next one itself (web/asgi.py), as the result cache would.
+        resp.headers["X-Filmgraph-Front"] = "cache"
     return resp
+
+
+def answer_headers(settings: Settings, rendered: Rendered, volatile: bool, tag: str | None) -> list[tuple[str, str]]:
+    """The headers of a query's answer (the view's and the lean path's): its type, a truncation, and caching."""
+    headers = [("Content-Type", rendered.format.content_type)]
+    if rendered.truncated and rendered.cut_by == "max_result_bytes":
+        headers.append(("X-Result-Truncated", f"true; max_result_bytes={settings.max_result_bytes}"))
+    elif rendered.truncated:
+        headers.append(("X-Result-Truncated", f"true; limit={settings.max_rows}"))
+    return headers + caching_headers(volatile, tag)
+
+
+def caching_headers(volatile: bool, tag: str | None) -> list[tuple[str, str]]:
+    """Validator, Vary and Cache-Control of a query's answer: stored but revalidated (ETag) before each use; an
+    answer that changes on every evaluation, not stored."""
+    headers = [("ETag", quote_etag(tag))] if tag is not None else []
+    return headers + [("Vary", "Accept"), ("Cache-Control", "no-store" if volatile else "no-cache")]
 
 
 def _read_request() -> tuple[str | None, DatasetSpec]:
