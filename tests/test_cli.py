@@ -102,6 +102,18 @@ def test_query_prints_results_with_the_endpoints_limits(capsysbinary: pytest.Cap
     assert capsysbinary.readouterr().out.decode().splitlines() == ["n", "10"]
 
 
+def test_query_says_which_limit_cut_its_answer() -> None:
+    everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    by_rows = run("query", everything, "--format", "csv", "--max-rows", "3")
+    assert by_rows.returncode == 0, by_rows.stderr
+    assert len(by_rows.stdout.splitlines()) == 4  # the header and 3 rows
+    assert "(truncated to 3 rows: max_rows is 3 rows)" in by_rows.stderr
+    by_bytes = run("query", everything, "--format", "csv", "--max-result-bytes", "2048")
+    assert by_bytes.returncode == 0, by_bytes.stderr
+    assert len(by_bytes.stdout.encode()) <= 2048
+    assert "max_result_bytes is 2048 bytes" in by_bytes.stderr and "max_rows" not in by_bytes.stderr
+
+
 def test_query_refuses_updates_with_exit_two() -> None:
     done = run("query", "INSERT DATA { <http://e/a> <http://e/b> <http://e/c> }")
     assert done.returncode == 2 and "read-only" in done.stderr

@@ -182,7 +182,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     rendered = svc.query.run(prepared)
     sys.stdout.buffer.write(rendered.body)
     if rendered.truncated:
-        print(f"\n(truncated to {svc.settings.max_rows} rows)", file=sys.stderr)
+        limit = f"{svc.settings.max_result_bytes} bytes" if rendered.cut_by == "max_result_bytes" else f"{svc.settings.max_rows} rows"
+        print(f"\n(truncated to {rendered.count} rows: {rendered.cut_by} is {limit})", file=sys.stderr)
     svc.close()
     return 0
 
