@@ -72,13 +72,20 @@ def split_year(text: str) -> tuple[str, int | None]:
 _DIGITS = re.compile(r"\d+")
 
 
-def similarity(a: str, b: str) -> float:
-    """Similarity of two loose keys, 0 to 1; titles whose numbers differ (Luna 1, Luna 2) are kept apart."""
+def similarity(a: str, b: str, at_least: float = 0.0) -> float:
+    """Similarity of two loose keys, 0 to 1; titles whose numbers differ (Luna 1, Luna 2) are kept apart.
+
+    With ``at_least``, a pair whose upper bounds (difflib's ``real_quick_ratio``, ``quick_ratio``) fall below
+    it is 0.0 without the costly comparison: a caller that keeps only similarities of ``at_least`` or more
+    keeps the same ones."""
     if a == b:
         return 1.0
     if not a or not b:
         return 0.0
-    ratio = SequenceMatcher(None, a, b, autojunk=False).ratio()
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if at_least and (matcher.real_quick_ratio() < at_least or matcher.quick_ratio() < at_least):
+        return 0.0
+    ratio = matcher.ratio()
     numbers_a, numbers_b = _DIGITS.findall(a), _DIGITS.findall(b)
     if numbers_a and numbers_b and numbers_a != numbers_b:
         ratio *= 0.6

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 from pyoxigraph import Literal
@@ -55,8 +56,11 @@ def word_form(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 16)
 def title_key(text: str) -> str:
-    """The key two titles are compared by: the reconciliation's loose key, auxiliaries and articles dropped, word forms folded."""
+    """The key two titles are compared by: the reconciliation's loose key, auxiliaries and articles dropped, word forms folded.
+
+    Kept for the most recent titles: a record is compared with every other record sharing one of its words."""
     from ..core.textkeys import loose_key
 
     return " ".join(word_form(w) for w in loose_key(text).split() if w not in _AUXILIARIES)
@@ -136,7 +140,7 @@ def _title_match(a: _Record, b: _Record) -> _Match | None:
             continue
         known = [(other.title, None)] + [(t, lang) for t, lang in (other.film_titles or {}).items()]
         for text, lang in known:
-            sim = similarity(key, title_key(text))
+            sim = similarity(key, title_key(text), MIN_SIMILARITY)
             if sim < MIN_SIMILARITY or (best is not None and sim <= best.similarity):
                 continue
             if lang is None:
