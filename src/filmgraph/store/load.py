@@ -26,7 +26,6 @@ is one request.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import tempfile
 import urllib.error

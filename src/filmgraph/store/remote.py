@@ -38,7 +38,6 @@ import ast
 import http.client
 import io
 import itertools
-import re
 import time
 import urllib.error
 import urllib.request
@@ -55,10 +54,11 @@ from ..sparql.querytext import shape
 from ..sparql.results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
 from ..core.dataset import Bindings, Row
 from ..sparql.bind import bind, sparql_term
+from .virtuoso import COMPILE_ERROR, PARTIAL_STATES, TIMEOUT_STATES, BlankIds, Solutions, from_virtuoso
 
 AGENT = "filmgraph (remote store client; https://w3id.org/filmgraph/)"
 RESULTS_ACCEPT = f"{F.SPARQL_JSON.media_type}, {F.SPARQL_XML.media_type};q=0.9, {F.TSV.media_type};q=0.5"
-# Virtuoso's blank node ids (nodeID://...) are made valid in SPARQL XML only (_BlankIds), where no literal can hold them.
+# Virtuoso's blank node ids (nodeID://...) are made valid in SPARQL XML only (BlankIds), where no literal can hold them.
 VIRTUOSO_RESULTS_ACCEPT = F.SPARQL_XML.media_type
 GRAPH_ACCEPT = f"{F.NTRIPLES.media_type}, {F.TURTLE.media_type};q=0.9, {F.RDFXML.media_type};q=0.5"
 ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
@@ -73,10 +73,6 @@ PAGE = 10_000
 COUNT_TTL = 60.0
 MESSAGE_CHARS = 1000
 VIRTUOSO = "virtuoso"
-# Virtuoso's SQL states: an answer cut at its time limit ("anytime" results), a query stopped by it.
-PARTIAL_STATES = ("S1TAT",)
-TIMEOUT_STATES = ("S1T00", "S1TAT")
-COMPILE_ERROR = "Virtuoso 37000 Error"
 
 
 class _Deadline(io.RawIOBase):
@@ -94,87 +90,6 @@ class _Deadline(io.RawIOBase):
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise TimeoutError("the answer took longer than the time limit to arrive")
         return self._response.readinto(buffer)
-
-
-XSD_DURATION = "http://www.w3.org/2001/XMLSchema#duration"
-_SECONDS = re.compile(r"-?\d+(?:\.\d*)?")
-
-
-def duration_text(seconds: float) -> str:
-    """An xsd:duration's lexical form for a number of seconds: 1140 -> ``PT19M``, 3725.5 -> ``PT1H2M5.5S``."""
-    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = "".join(f"{int(v)}{u}" for v, u in ((hours, "H"), (minutes, "M")) if v)
-    if secs or not text:
-        text += f"{secs:g}S"
-    return f"{sign}PT{text}"
-
-
-def from_virtuoso(term: ox.Term | None) -> ox.Term | None:
-    """A term as the data wrote it: Virtuoso keeps an xsd:duration as its seconds (``"1140.0"^^xsd:duration``)."""
-    if isinstance(term, ox.Literal) and term.datatype.value == XSD_DURATION and _SECONDS.fullmatch(term.value):
-        return ox.Literal(duration_text(float(term.value)), datatype=term.datatype)
-    return term
-
-
-class _Solution:
-    """One solution with its terms as the data wrote them (:func:`from_virtuoso`), by variable name or position."""
-
-    __slots__ = ("_names", "_values")
-
-    def __init__(self, names: dict[str, int], values: tuple[ox.Term | None, ...]) -> None:
-        self._names = names
-        self._values = values
-
-    def __getitem__(self, key: int | str) -> ox.Term | None:
-        return self._values[key if isinstance(key, int) else self._names[key]]
-
-
-class _Solutions:
-    """Virtuoso's solutions, their terms as the data wrote them."""
-
-    def __init__(self, solutions: ox.QuerySolutions) -> None:
-        self.variables = solutions.variables
-        self._solutions = solutions
-        self._names = {v.value: i for i, v in enumerate(solutions.variables)}
-
-    def __iter__(self) -> Iterator[_Solution]:
-        width = len(self._names)
-        for sol in self._solutions:
-            yield _Solution(self._names, tuple(from_virtuoso(sol[i]) for i in range(width)))
-
-
-class _BlankIds(io.RawIOBase):
-    """Virtuoso's SPARQL XML results with its blank node ids (``nodeID://b10000``) made valid ones (``b10000``).
-
-    In XML the marker cannot occur inside a literal (its ``<`` would be escaped), so the rewrite touches only
-    ``<bnode>`` elements; a marker split between two reads is kept back until the next one."""
-
-    MARK = b"<bnode>nodeID://"
-
-    def __init__(self, raw: io.RawIOBase) -> None:
-        super().__init__()
-        self._raw = raw
-        self._pending = b""
-        self._out = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._out:
-            chunk = self._raw.read(65536)
-            if not chunk:
-                self._out, self._pending = self._pending, b""
-                break
-            data = (self._pending + chunk).replace(self.MARK, b"<bnode>")
-            keep = next((k for k in range(len(self.MARK) - 1, 0, -1) if data.endswith(self.MARK[:k])), 0)
-            self._out, self._pending = (data[:-keep], data[-keep:]) if keep else (data, b"")
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
 
 
 class RemoteStore:
@@ -380,9 +295,9 @@ class RemoteStore:
                 raise Unavailable(f"the remote store answered a {form} with {media or 'no media type'}, not SPARQL results")
             body: io.RawIOBase = _Deadline(response, deadline)
             if virtuoso and fmt == ox.QueryResultsFormat.XML:
-                body = _BlankIds(body)
+                body = BlankIds(body)
             result = ox.parse_query_results(body, fmt)
-            yield _Solutions(result) if virtuoso and isinstance(result, ox.QuerySolutions) else result  # type: ignore[misc]
+            yield Solutions(result) if virtuoso and isinstance(result, ox.QuerySolutions) else result  # type: ignore[misc]
 
     @contextmanager
     def _graph(
