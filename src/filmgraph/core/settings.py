@@ -10,16 +10,13 @@ a value outside its range or form stops it with one line naming the setting.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
-import math
 import os
-import re
-import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+from . import allowed as checks
 
 ENV_PREFIX = "FILMGRAPH_"
 DEFAULT_BASE = "https://w3id.org/filmgraph/"
@@ -50,220 +47,9 @@ class SettingError(ValueError):
         super().__init__("\n".join(problems))
 
 
-@dataclass(frozen=True)
-class Allowed:
-    """What values a setting takes: ``text`` is shown in the table and in errors; ``problem`` says what is wrong, if anything."""
-
-    text: str
-    problem: Callable[[Any], str | None] = lambda value: None
-
-    def reason(self, value: Any) -> str | None:
-        """Why ``value`` is not allowed (a phrase), or None when it is."""
-        found = self.problem(value)
-        if found is None:
-            return None
-        return found or f"must be {self.text}"
-
-
-def _integer(low: int, high: int, zero: str = "") -> Allowed:
-    text = f"an integer from {low} to {high}" + (f" ({zero})" if zero else "")
-
-    def problem(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            return ""
-        return None
-
-    return Allowed(text, problem)
-
-
-def _cache_mb() -> Allowed:
-    def problem(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CACHE_MB:
-            return ""
-        memory = _memory_mb()
-        if memory and value > memory:
-            return f"more than this machine's memory ({memory} MiB)"
-        return None
-
-    return Allowed(f"an integer from 0 (off) to {MAX_CACHE_MB}, and at most the machine's memory in MiB", problem)
-
-
 def default_workers() -> int:
     """Web workers by default: 1 on a machine of at most 2 cores, else 2."""
     return 1 if (os.cpu_count() or 1) <= 2 else 2
-
-
-def _memory_mb() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
-def _seconds(high: float) -> Allowed:
-    def problem(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 < value <= high:
-            return ""
-        return None
-
-    return Allowed(f"a number of seconds above 0 and at most {high:g}", problem)
-
-
-def _seconds_or_off(high: float) -> Allowed:
-    def problem(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= high:
-            return ""
-        return None
-
-    return Allowed(f"a number of seconds from 0 (off) to {high:g}", problem)
-
-
-def _networks() -> Allowed:
-    text = "empty, or IP addresses or networks (10.0.0.0/8, ::1) separated by commas"
-
-    def problem(value: Any) -> str | None:
-        if not isinstance(value, tuple):
-            return ""
-        for item in value:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                return f"{item!r} is not an IP address or network (must be {text})"
-        return None
-
-    return Allowed(text, problem)
-
-
-def _one_of(*choices: str) -> Allowed:
-    return Allowed(" or ".join(choices), lambda value: None if value in choices else "")
-
-
-def _boolean() -> Allowed:
-    return Allowed("yes or no (also 1/true/on, 0/false/off)", lambda value: None if isinstance(value, bool) else "")
-
-
-# Characters that cannot stand in an IRI written in Turtle or SPARQL (<...>), beside spaces and controls.
-_NOT_IN_IRI = re.compile(r'[\s<>"{}|\\^`]')
-
-
-def _http_url(value: Any, *, hash_end: bool = False) -> str | None:
-    """None when ``value`` is an absolute http(s) URL with a host and no user, query or fragment (with ``hash_end``,
-    a final ``#`` is allowed); else "" (the caller's "must be ..." applies)."""
-    if not isinstance(value, str) or _NOT_IN_IRI.search(value):
-        return ""
-    body = value[:-1] if hash_end and value.endswith("#") else value
-    if "#" in body or "?" in body:
-        return ""
-    try:
-        parts = urlsplit(body)
-        parts.port  # noqa: B018  (raises on a port that is not a number from 0 to 65535)
-    except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
-        return ""
-    return None
-
-
-def _base_iri() -> Allowed:
-    def problem(value: Any) -> str | None:
-        found = _http_url(value, hash_end=True)
-        if found is None and not value.endswith(("/", "#")):
-            return ""
-        return found
-
-    # Resource IRIs are the base plus film/..., so the base must end where a path segment or a fragment begins.
-    return Allowed("an absolute http(s) IRI ending in / or #, without query", problem)
-
-
-def _url() -> Allowed:
-    return Allowed("empty, or an absolute http(s) URL without query or fragment", lambda value: None if value == "" else _http_url(value))
-
-
-_urls_text = "empty, or absolute http(s) IRIs separated by commas"
-
-
-def _urls() -> Allowed:
-    def problem(value: Any) -> str | None:
-        if not isinstance(value, tuple):
-            return ""
-        for item in value:
-            if _http_url(item) is not None:
-                return f"{item!r} is not an absolute http(s) IRI (must be {_urls_text})"
-        return None
-
-    return Allowed(_urls_text, problem)
-
-
-_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
-
-
-def _host() -> Allowed:
-    def problem(value: Any) -> str | None:
-        if not isinstance(value, str) or not value:
-            return ""
-        try:
-            ipaddress.ip_address(value)
-            return None
-        except ValueError:
-            pass
-        name = value[:-1] if value.endswith(".") else value
-        if len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
-            return ""
-        try:
-            socket.getaddrinfo(name, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        except (OSError, UnicodeError):
-            return "a host name that does not resolve to an address (must be an IPv4 or IPv6 address, or a name that resolves)"
-        return None
-
-    return Allowed("an IPv4 or IPv6 address, or a host name that resolves", problem)
-
-
-def _origin() -> Allowed:
-    # Access-Control-Allow-Origin takes one value: *, null, or one serialized origin (no path, no list).
-    def problem(value: Any) -> str | None:
-        if value in ("", "*", "null"):
-            return None
-        if _http_url(value) is not None or urlsplit(value).path:
-            return ""
-        return None
-
-    return Allowed("empty (no CORS), *, null, or one origin scheme://host[:port] without a path", problem)
-
-
-def _files(what: str, at_least_one: bool) -> Allowed:
-    text = f"{'one or more' if at_least_one else 'zero or more'} existing files, separated by {os.pathsep!r}"
-
-    def problem(value: Any) -> str | None:
-        if not isinstance(value, tuple):
-            return ""
-        if at_least_one and not value:
-            return f"no {what} files (must be {text})"
-        for p in value:
-            if not Path(p).is_file():
-                return f"no such {what} file {p} (must be {text})"
-        return None
-
-    return Allowed(text, problem)
-
-
-def _file(what: str) -> Allowed:
-    def problem(value: Any) -> str | None:
-        if not isinstance(value, Path) or not value.is_file():
-            return f"no such {what} file {value} (must be an existing file)"
-        return None
-
-    return Allowed("an existing file", problem)
-
-
-def _directory() -> Allowed:
-    def problem(value: Any) -> str | None:
-        if value == "":
-            return None
-        if not isinstance(value, str) or not Path(value).is_dir():
-            return f"no such directory {value} (must be empty, or a store directory made by filmgraph build)"
-        return None
-
-    return Allowed("empty, or an existing store directory made by filmgraph build", problem)
 
 
 def bundled_dir(name: str) -> Path:
@@ -302,7 +88,7 @@ def _list(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
-def _setting(default: Any, help: str, allowed: Allowed, parse: Any = None, factory: Any = None) -> Any:
+def _setting(default: Any, help: str, allowed: checks.Allowed, parse: Any = None, factory: Any = None) -> Any:
     meta = {"help": help, "parse": parse, "allowed": allowed}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
@@ -313,44 +99,44 @@ def _setting(default: Any, help: str, allowed: Allowed, parse: Any = None, facto
 class Settings:
     """All settings; see ``filmgraph settings`` or the README for the table."""
 
-    base_iri: str = _setting(DEFAULT_BASE, "Canonical base IRI of every resource; the data files are written with the default and rewritten to this at load.", _base_iri())
-    host: str = _setting("127.0.0.1", "Address the server listens on.", _host())
-    port: int = _setting(8080, "Port the server listens on.", _integer(1, 65535), int)
-    workers: int = _setting(None, "Web worker processes of the production server; default: 1 on a machine of 1 or 2 cores (one event loop serves many connections, and every process more costs memory: each has its own query workers, whose reads copy the pages of the in-memory engine they touch), else 2.", _integer(1, MAX_WORKERS), int, lambda: default_workers())
-    threads: int = _setting(8, "Threads per web worker (concurrent requests per worker).", _integer(1, MAX_THREADS), int)
-    server: str = _setting("granian", "HTTP server of filmgraph serve: granian (asynchronous: an idle, slow or half-sent connection holds no thread; a request reaches a thread once it is whole) or gunicorn (a thread per open connection).", _one_of("granian", "gunicorn"))
-    header_timeout: float = _setting(10.0, "Seconds a connection may take to send a request's headers, idle keep-alive time included (granian); then it is closed.", _seconds(60.0), float)
-    body_timeout: float = _setting(10.0, "Seconds a request may take to send its body once its headers are in (granian); past it 408 and the connection is closed.", _seconds(MAX_TIMEOUT), float)
-    max_client_requests: int = _setting(64, "Requests one client (its address; behind trusted_proxies the address the proxy names) may have in flight in each web worker, still sending its body included (granian); past it 429 with Retry-After at once.", _integer(1, 100_000), int)
-    lean_sparql: bool = _setting(True, "Answer the common /sparql requests (GET, a POST form or a direct POST of one query) in the event loop, without the app's request objects or a thread (granian); the answers are the app's, byte for byte; no: every request goes through the app.", _boolean(), _bool)
-    access_log: bool = _setting(False, "Write a line per request to standard error (granian's access log; gunicorn's with --server gunicorn); it costs about a tenth of a millisecond a request.", _boolean(), _bool)
-    public_url: str = _setting("", "Public URL of the site (scheme://host[:port]/), used in the service description; empty means the request's own host.", _url())
-    data: tuple[Path, ...] = _setting(None, "Data files (Turtle), separated by the path separator; default: the shipped dataset.", _files("data", True), _paths, _default_data)
-    ontology: tuple[Path, ...] = _setting(None, "Ontology files loaded with the data.", _files("ontology", False), _paths, _default_ontology)
-    shapes: Path = _setting(None, "SHACL shapes the data must conform to.", _file("shapes"), Path, _default_shapes)
-    validate: bool = _setting(True, "Validate the data against the shapes at load; refuse to start when it does not conform.", _boolean(), _bool)
-    store_path: str = _setting("", "A pre-built on-disk store (filmgraph build) to open read-only instead of loading the files; with store_url, the site index that filmgraph build DIR --store-url wrote for that remote store.", _directory())
-    index_rules: bool = _setting(True, "Run the consistency rules when a store is built and keep their findings in its site index, so pages read them instead of running the rules in every process; off for data whose rules are too slow to run at build.", _boolean(), _bool)
-    store_url: str = _setting("", "A remote SPARQL 1.1 query endpoint to serve from instead of the embedded store.", _url())
-    store_graph: str = _setting("", "Graph of the remote store that holds the dataset: sent as default-graph-uri with every query that names no dataset of its own, and the graph filmgraph load replaces; empty: the store's default graph. Set it for Virtuoso, whose default graph is the union of all its graphs, its system graphs included.", _url())
-    store_update_url: str = _setting("", "SPARQL 1.1 Update endpoint of the remote store, used by filmgraph load when there is no graph store; empty: store_url with a final /query replaced by /update, else store_url itself.", _url())
-    store_graph_store_url: str = _setting("", "Graph Store Protocol endpoint of the remote store, used by filmgraph load (PUT of the default graph); empty: looked for beside store_url (Oxigraph /store, Fuseki /data), else SPARQL Update is used.", _url())
-    query_timeout: float = _setting(10.0, "Time limit of one query, seconds; past it the query is stopped and the client gets 503.", _seconds(MAX_TIMEOUT), float)
-    max_rows: int = _setting(10000, "Most result rows (or triples) returned by one query; a truncated result says so.", _integer(1, MAX_ROWS), int)
-    max_body: int = _setting(1_000_000, "Largest accepted request body, bytes (413 above).", _integer(1, MAX_BODY), int)
-    max_query_length: int = _setting(100_000, "Longest accepted query text, characters (414 for GET, 413 for POST above).", _integer(1, MAX_QUERY_LENGTH), int)
-    max_query_nesting: int = _setting(1000, "Deepest nesting of a query (brackets open at once; a chained ! counts as one more), so that no query can overflow the engine's stack (400 above).", _integer(1, MAX_QUERY_NESTING), int)
-    memory_engine_mb: int = _setting(4096, "Largest store (estimated at 400 bytes a triple, MiB) whose client queries run on Oxigraph's in-memory engine, loaded once at start, before the workers are forked (a few times faster than the on-disk store; 2.7 M triples take about 1 GiB, and each query worker copies the pages it reads); above it, or 0, queries read the on-disk store.", _cache_mb(), int)
-    query_workers: int = _setting(2, "Query worker processes per web worker; a runaway query is stopped by ending its worker. 0 (embedded store) runs queries in the web worker with no time limit (and outside the workers' network sandbox), and needs allow_no_time_limit.", _integer(0, MAX_QUERY_WORKERS, "0 needs allow_no_time_limit"), int)
-    allow_no_time_limit: bool = _setting(False, "Allow query_workers 0 with the embedded store: without query workers no query can be stopped, so queries have no time limit (nor the workers' network sandbox).", _boolean(), _bool)
-    result_cache_mb: int = _setting(64, "Memory for cached query results per web worker, MiB, counting each answer and its key (the query text and the rest of the request); the data is read-only, so cached answers never go stale; under granian a quarter more keeps whole answers that the event loop sends itself; 0 turns both off.", _cache_mb(), int)
-    query_budget: float = _setting(60.0, "Query time one client may use per query_budget_window, seconds, in each web worker (as the Wikidata Query Service: 60 s per 60 s); past it the client gets 429 with Retry-After. What a query really took counts; a cached answer costs nothing. 0 turns budgets off.", _seconds_or_off(MAX_TIMEOUT), float)
-    query_budget_window: float = _setting(60.0, "Window of query_budget, seconds: a client's spent query time comes back at query_budget per window.", _seconds(MAX_TIMEOUT), float)
-    query_queue: int = _setting(4, "Client queries that may wait for a query worker in each web worker; past it 503 with Retry-After at once. Waiting clients are served in turn, one client runs on at most all but one of the workers, and a full queue makes room for a client with fewer queries waiting. Each waiting query holds a request thread: keep query_workers + query_queue below threads.", _integer(0, MAX_QUEUE, "0: no query waits"), int)
-    trusted_proxies: tuple[str, ...] = _setting((), "Reverse proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For (else Forwarded) names the client a query is charged to; empty: the peer address is the client.", _networks(), _list, tuple)
-    max_result_bytes: int = _setting(16 * 2**20, "Largest answer to one query, bytes: a longer result is cut at a row (or triple) and says so (X-Result-Truncated), and one row over it alone is a 422.", _integer(1024, MAX_RESULT_BYTES), int)
-    service_allow: tuple[str, ...] = _setting((), "SERVICE endpoints that queries may call (comma-separated IRIs); empty: SERVICE is refused.", _urls(), _list, tuple)
-    cors_origins: str = _setting("*", "Access-Control-Allow-Origin for reads.", _origin())
+    base_iri: str = _setting(DEFAULT_BASE, "Canonical base IRI of every resource; the data files are written with the default and rewritten to this at load.", checks.base_iri())
+    host: str = _setting("127.0.0.1", "Address the server listens on.", checks.host())
+    port: int = _setting(8080, "Port the server listens on.", checks.integer(1, 65535), int)
+    workers: int = _setting(None, "Web worker processes of the production server; default: 1 on a machine of 1 or 2 cores (one event loop serves many connections, and every process more costs memory: each has its own query workers, whose reads copy the pages of the in-memory engine they touch), else 2.", checks.integer(1, MAX_WORKERS), int, lambda: default_workers())
+    threads: int = _setting(8, "Threads per web worker (concurrent requests per worker).", checks.integer(1, MAX_THREADS), int)
+    server: str = _setting("granian", "HTTP server of filmgraph serve: granian (asynchronous: an idle, slow or half-sent connection holds no thread; a request reaches a thread once it is whole) or gunicorn (a thread per open connection).", checks.one_of("granian", "gunicorn"))
+    header_timeout: float = _setting(10.0, "Seconds a connection may take to send a request's headers, idle keep-alive time included (granian); then it is closed.", checks.seconds(60.0), float)
+    body_timeout: float = _setting(10.0, "Seconds a request may take to send its body once its headers are in (granian); past it 408 and the connection is closed.", checks.seconds(MAX_TIMEOUT), float)
+    max_client_requests: int = _setting(64, "Requests one client (its address; behind trusted_proxies the address the proxy names) may have in flight in each web worker, still sending its body included (granian); past it 429 with Retry-After at once.", checks.integer(1, 100_000), int)
+    lean_sparql: bool = _setting(True, "Answer the common /sparql requests (GET, a POST form or a direct POST of one query) in the event loop, without the app's request objects or a thread (granian); the answers are the app's, byte for byte; no: every request goes through the app.", checks.boolean(), _bool)
+    access_log: bool = _setting(False, "Write a line per request to standard error (granian's access log; gunicorn's with --server gunicorn); it costs about a tenth of a millisecond a request.", checks.boolean(), _bool)
+    public_url: str = _setting("", "Public URL of the site (scheme://host[:port]/), used in the service description; empty means the request's own host.", checks.url())
+    data: tuple[Path, ...] = _setting(None, "Data files (Turtle), separated by the path separator; default: the shipped dataset.", checks.files("data", True), _paths, _default_data)
+    ontology: tuple[Path, ...] = _setting(None, "Ontology files loaded with the data.", checks.files("ontology", False), _paths, _default_ontology)
+    shapes: Path = _setting(None, "SHACL shapes the data must conform to.", checks.file("shapes"), Path, _default_shapes)
+    validate: bool = _setting(True, "Validate the data against the shapes at load; refuse to start when it does not conform.", checks.boolean(), _bool)
+    store_path: str = _setting("", "A pre-built on-disk store (filmgraph build) to open read-only instead of loading the files; with store_url, the site index that filmgraph build DIR --store-url wrote for that remote store.", checks.directory())
+    index_rules: bool = _setting(True, "Run the consistency rules when a store is built and keep their findings in its site index, so pages read them instead of running the rules in every process; off for data whose rules are too slow to run at build.", checks.boolean(), _bool)
+    store_url: str = _setting("", "A remote SPARQL 1.1 query endpoint to serve from instead of the embedded store.", checks.url())
+    store_graph: str = _setting("", "Graph of the remote store that holds the dataset: sent as default-graph-uri with every query that names no dataset of its own, and the graph filmgraph load replaces; empty: the store's default graph. Set it for Virtuoso, whose default graph is the union of all its graphs, its system graphs included.", checks.url())
+    store_update_url: str = _setting("", "SPARQL 1.1 Update endpoint of the remote store, used by filmgraph load when there is no graph store; empty: store_url with a final /query replaced by /update, else store_url itself.", checks.url())
+    store_graph_store_url: str = _setting("", "Graph Store Protocol endpoint of the remote store, used by filmgraph load (PUT of the default graph); empty: looked for beside store_url (Oxigraph /store, Fuseki /data), else SPARQL Update is used.", checks.url())
+    query_timeout: float = _setting(10.0, "Time limit of one query, seconds; past it the query is stopped and the client gets 503.", checks.seconds(MAX_TIMEOUT), float)
+    max_rows: int = _setting(10000, "Most result rows (or triples) returned by one query; a truncated result says so.", checks.integer(1, MAX_ROWS), int)
+    max_body: int = _setting(1_000_000, "Largest accepted request body, bytes (413 above).", checks.integer(1, MAX_BODY), int)
+    max_query_length: int = _setting(100_000, "Longest accepted query text, characters (414 for GET, 413 for POST above).", checks.integer(1, MAX_QUERY_LENGTH), int)
+    max_query_nesting: int = _setting(1000, "Deepest nesting of a query (brackets open at once; a chained ! counts as one more), so that no query can overflow the engine's stack (400 above).", checks.integer(1, MAX_QUERY_NESTING), int)
+    memory_engine_mb: int = _setting(4096, "Largest store (estimated at 400 bytes a triple, MiB) whose client queries run on Oxigraph's in-memory engine, loaded once at start, before the workers are forked (a few times faster than the on-disk store; 2.7 M triples take about 1 GiB, and each query worker copies the pages it reads); above it, or 0, queries read the on-disk store.", checks.cache_mb(MAX_CACHE_MB), int)
+    query_workers: int = _setting(2, "Query worker processes per web worker; a runaway query is stopped by ending its worker. 0 (embedded store) runs queries in the web worker with no time limit (and outside the workers' network sandbox), and needs allow_no_time_limit.", checks.integer(0, MAX_QUERY_WORKERS, "0 needs allow_no_time_limit"), int)
+    allow_no_time_limit: bool = _setting(False, "Allow query_workers 0 with the embedded store: without query workers no query can be stopped, so queries have no time limit (nor the workers' network sandbox).", checks.boolean(), _bool)
+    result_cache_mb: int = _setting(64, "Memory for cached query results per web worker, MiB, counting each answer and its key (the query text and the rest of the request); the data is read-only, so cached answers never go stale; under granian a quarter more keeps whole answers that the event loop sends itself; 0 turns both off.", checks.cache_mb(MAX_CACHE_MB), int)
+    query_budget: float = _setting(60.0, "Query time one client may use per query_budget_window, seconds, in each web worker (as the Wikidata Query Service: 60 s per 60 s); past it the client gets 429 with Retry-After. What a query really took counts; a cached answer costs nothing. 0 turns budgets off.", checks.seconds_or_off(MAX_TIMEOUT), float)
+    query_budget_window: float = _setting(60.0, "Window of query_budget, seconds: a client's spent query time comes back at query_budget per window.", checks.seconds(MAX_TIMEOUT), float)
+    query_queue: int = _setting(4, "Client queries that may wait for a query worker in each web worker; past it 503 with Retry-After at once. Waiting clients are served in turn, one client runs on at most all but one of the workers, and a full queue makes room for a client with fewer queries waiting. Each waiting query holds a request thread: keep query_workers + query_queue below threads.", checks.integer(0, MAX_QUEUE, "0: no query waits"), int)
+    trusted_proxies: tuple[str, ...] = _setting((), "Reverse proxies (IP addresses or networks, comma-separated) whose X-Forwarded-For (else Forwarded) names the client a query is charged to; empty: the peer address is the client.", checks.networks(), _list, tuple)
+    max_result_bytes: int = _setting(16 * 2**20, "Largest answer to one query, bytes: a longer result is cut at a row (or triple) and says so (X-Result-Truncated), and one row over it alone is a 422.", checks.integer(1024, MAX_RESULT_BYTES), int)
+    service_allow: tuple[str, ...] = _setting((), "SERVICE endpoints that queries may call (comma-separated IRIs); empty: SERVICE is refused.", checks.urls(), _list, tuple)
+    cors_origins: str = _setting("*", "Access-Control-Allow-Origin for reads.", checks.origin())
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
