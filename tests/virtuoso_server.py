@@ -79,7 +79,7 @@ Charset = UTF-8
 EnabledGzipContent = 0
 
 [SPARQL]
-ResultSetMaxRows = 1000000
+ResultSetMaxRows = {max_rows}
 MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime = {timeout_s}
 """
@@ -96,7 +96,7 @@ class VirtuosoServer(LoopbackProcess):
     name = "virtuoso-t"
     startup_seconds = STARTUP_SECONDS
 
-    def __init__(self, location: Path, timeout_s: int = SERVER_TIMEOUT_S, buffers: int = 20_000) -> None:
+    def __init__(self, location: Path, timeout_s: int = SERVER_TIMEOUT_S, buffers: int = 20_000, max_rows: int = 1_000_000) -> None:
         command = virtuoso_command()
         if command is None:
             raise FileNotFoundError("virtuoso-t is not installed (Debian: apt-get install virtuoso-opensource; scripts/setup --test does)")
@@ -106,7 +106,7 @@ class VirtuosoServer(LoopbackProcess):
         self.url = f"http://127.0.0.1:{self.port}"
         self.ini = self.location / "virtuoso.ini"
         self.ini.write_text(INI.format(d=self.location, sql_port=self.sql_port, http_port=self.port, timeout_s=timeout_s,
-                                       buffers=buffers, dirty=buffers * 3 // 4))
+                                       buffers=buffers, dirty=buffers * 3 // 4, max_rows=max_rows))
         self._launch([command, "+configfile", str(self.ini), "+foreground"], cwd=self.location)
 
     @property

@@ -1,7 +1,7 @@
 """Building the site index (:mod:`filmgraph.store.index`) from a store: one pass per property, into a new SQLite file.
 
 An embedded store is streamed straight from pyoxigraph; a remote one is read
-with one query per property checked against a ``COUNT``, or in ordered pages
+with one query per property checked against a ``COUNT``, or in parts (:mod:`.capped`)
 when the store caps its answers. Nothing is left behind on failure: the file
 is written beside its final name and renamed when complete.
 """
@@ -20,12 +20,14 @@ from pyoxigraph import Literal, NamedNode
 
 from ..core import heap, iris
 from ..core.errors import FilmgraphError, InvalidData, Unavailable
+from .capped import read_in_parts
 from .index_keys import COLLECTIONS, COMMON_WORD, DISPLAY_SOURCES, FORMAT, search_keys, sort_key
 from ..core.namespaces import RDFS, SCHEMA, SKOS, ontology_ns, prefixes
 from ..core.progress import Phase, Progress
+from ..sparql.bind import bind
 from ..sparql.query import prefixed_query
 from ..core.textkeys import loosen, plain_key
-from ..core.dataset import Bindings, Store, Term
+from ..core.dataset import Bindings, Row, Store, Term
 
 if TYPE_CHECKING:
     from ..truth.rules import Report
@@ -34,9 +36,6 @@ _T = TypeVar("_T")
 
 CACHE_KB = 256 * 1024
 """SQLite's page cache while the index is written (KiB): the indexes are sorted in it."""
-
-PAGE = 100_000
-"""Rows per paged query when the index is built from a remote store."""
 
 LABELS = (("name", SCHEMA + "name"), ("prefLabel", SKOS + "prefLabel"), ("label", RDFS + "label"), ("originalTitle", "originalTitle"), ("altLabel", SKOS + "altLabel"))
 """Label properties (source name, IRI; ``fg:`` terms by local name), in the order a display label is chosen."""
@@ -99,7 +98,7 @@ def _expand(prefixed: str, base: str) -> str:
 
 
 def _rows(store: Store, name: str, bindings: Bindings, variables: Sequence[str]) -> Iterator[tuple[Term | None, ...]]:
-    """Stream a named SELECT: straight from an embedded store; whole (or in ordered pages if it caps answers) from a remote one."""
+    """Stream a named SELECT: straight from an embedded store; whole (or in parts if it caps answers) from a remote one."""
     text = prefixed_query(name, store.base_iri)
     raw = getattr(store, "query", None)
     if raw is not None and hasattr(store, "oxigraph"):
@@ -114,23 +113,24 @@ def _rows(store: Store, name: str, bindings: Bindings, variables: Sequence[str])
     # One answer, checked against a COUNT: sorting a whole property to page it costs a store far
     # more than sending it (10 s against 1 s for 150,000 names in Oxigraph).
     rows = store.select(text, bindings)
+    if not rows:
+        return  # an empty answer was not cut short, and counting would cost the store the same pass again
     counted = store.select(prefixed_query(f"{name}-count", store.base_iri), bindings)
-    if len(rows) >= (int(counted[0]["n"].value) if counted else 0):  # type: ignore[union-attr]
+    total = int(counted[0]["n"].value) if counted else 0  # type: ignore[union-attr]
+    if len(rows) >= total:
         for row in rows:
             yield tuple(row.get(v) for v in variables)
         return
+    # A store that caps its answers (Virtuoso's ResultSetMaxRows): read whole in parts it need not sort.
+    cap = len(rows)
     del rows
-    # A store that caps its answers (Virtuoso's ResultSetMaxRows): ordered pages, advanced by
-    # what each page holds, so that it is still read whole.
-    order = " ".join(f"?{v}" for v in variables)
-    offset = 0
-    while True:
-        rows = store.select(f"{text}\nORDER BY {order}\nLIMIT {PAGE} OFFSET {offset}", bindings)
-        if not rows:
-            return
-        offset += len(rows)
-        for row in rows:
-            yield tuple(row.get(v) for v in variables)
+
+    def select(query: str) -> tuple[list[Row], bool]:
+        part = store.select(query)
+        return part, len(part) >= cap  # a store that cuts without saying: a part as large as the cap may be cut too
+
+    for row in read_in_parts(select, bind(text, bindings), cap, variables, total):
+        yield tuple(row.get(v) for v in variables)
 
 
 def _projection(text: str) -> list[str]:

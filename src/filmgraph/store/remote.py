@@ -54,7 +54,8 @@ from ..sparql.querytext import shape
 from ..sparql.results import Rendered, render_graph, render_rows, rows_capped, triples_capped, write_ask
 from ..core.dataset import Bindings, Row
 from ..sparql.bind import bind, sparql_term
-from .virtuoso import COMPILE_ERROR, PARTIAL_STATES, TIMEOUT_STATES, BlankIds, Solutions, from_virtuoso
+from .capped import read_in_parts
+from .virtuoso import COMPILE_ERROR, PARTIAL_STATES, TIMEOUT_STATES, BlankIds, Solutions, from_virtuoso, row_cap
 
 AGENT = "filmgraph (remote store client; https://w3id.org/filmgraph/)"
 RESULTS_ACCEPT = f"{F.SPARQL_JSON.media_type}, {F.SPARQL_XML.media_type};q=0.9, {F.TSV.media_type};q=0.5"
@@ -150,12 +151,26 @@ class RemoteStore:
     # -- the Store protocol (the site's own queries) ----------------------
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
-        """Run a SELECT; return its rows (unbound variables are absent from a row)."""
+        """Run a SELECT; return its rows (unbound variables are absent from a row), all of them: an answer the
+        store says it cut at its row cap (Virtuoso's ``ResultSetMaxRows``) is read again in parts (:mod:`.capped`)."""
         text = bind(query, bindings)
+        rows, cut, names = self._select(text)
+        if cut is None:
+            return rows
+
+        def part(query: str) -> tuple[list[Row], bool]:
+            got, cap, _ = self._select(query)
+            return got, cap is not None
+
+        return list(read_in_parts(part, text, cut, names))
+
+    def _select(self, text: str) -> tuple[list[Row], int | None, list[str]]:
+        """A SELECT's rows, the row cap that cut them (``None``: whole), and its variables."""
         with self._errors(client=False), self._results(text, "SELECT") as result:
             names = [v.value for v in result.variables]  # type: ignore[union-attr]
             rows = [{n: sol[n] for n in names} for sol in result]  # type: ignore[union-attr]
-        return [{n: v for n, v in row.items() if v is not None} for row in rows]
+            cap = getattr(result, "cap", None)
+        return [{n: v for n, v in row.items() if v is not None} for row in rows], cap, names
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         """Run an ASK."""
@@ -297,7 +312,7 @@ class RemoteStore:
             if virtuoso and fmt == ox.QueryResultsFormat.XML:
                 body = BlankIds(body)
             result = ox.parse_query_results(body, fmt)
-            yield Solutions(result) if virtuoso and isinstance(result, ox.QuerySolutions) else result  # type: ignore[misc]
+            yield Solutions(result, row_cap(response.headers)) if virtuoso and isinstance(result, ox.QuerySolutions) else result  # type: ignore[misc]
 
     @contextmanager
     def _graph(

@@ -1,8 +1,8 @@
 """Virtuoso's dialect: what its answers say differently from the data, read back as the data wrote it.
 
 Used by the remote backend (:mod:`.remote`) when the store's ``Server`` header names Virtuoso: its SQL states
-for time-outs and compile errors, its xsd:duration literals kept as seconds, and its blank node ids
-(``nodeID://b1``), which are not valid ones.
+for time-outs and compile errors, its row cap, its xsd:duration literals kept as seconds, and its blank node
+ids (``nodeID://b1``), which are not valid ones.
 """
 
 from __future__ import annotations
@@ -54,10 +54,11 @@ class _Solution:
 
 
 class Solutions:
-    """Virtuoso's solutions, their terms as the data wrote them."""
+    """Virtuoso's solutions, their terms as the data wrote them; ``cap``: the row cap that cut them, if one did."""
 
-    def __init__(self, solutions: ox.QuerySolutions) -> None:
+    def __init__(self, solutions: ox.QuerySolutions, cap: int | None = None) -> None:
         self.variables = solutions.variables
+        self.cap = cap
         self._solutions = solutions
         self._names = {v.value: i for i, v in enumerate(solutions.variables)}
 
@@ -65,6 +66,16 @@ class Solutions:
         width = len(self._names)
         for sol in self._solutions:
             yield _Solution(self._names, tuple(from_virtuoso(sol[i]) for i in range(width)))
+
+
+def row_cap(headers: object) -> int | None:
+    """The row cap that cut an answer, from Virtuoso's ``X-SPARQL-MaxRows`` header (sent only when its
+    ``ResultSetMaxRows`` cut a SELECT's answer); ``None`` when the answer is whole."""
+    value = getattr(headers, "get", lambda _k, _d=None: None)("X-SPARQL-MaxRows")
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 class BlankIds(io.RawIOBase):
