@@ -181,7 +181,9 @@ def cmd_query(args: argparse.Namespace) -> int:
     prepared = svc.query.prepare(text, None, [args.format] if args.format else [])
     rendered = svc.query.run(prepared)
     sys.stdout.buffer.write(rendered.body)
-    if rendered.truncated:
+    if rendered.truncated and rendered.cut_by == "store":
+        print(f"\n(truncated to {rendered.count} rows: the store's own row cap)", file=sys.stderr)
+    elif rendered.truncated:
         limit = f"{svc.settings.max_result_bytes} bytes" if rendered.cut_by == "max_result_bytes" else f"{svc.settings.max_rows} rows"
         print(f"\n(truncated to {rendered.count} rows: {rendered.cut_by} is {limit})", file=sys.stderr)
     svc.close()

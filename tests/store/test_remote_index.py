@@ -206,3 +206,32 @@ def test_a_store_that_caps_its_answers_is_read_whole_in_parts(tmp_path: Path, se
     whole, capped = _contents(built["whole"]), _contents(built["capped"])
     assert sum(whole["resource"].values()) > 100 and whole["finding"]
     assert capped == whole
+
+
+def test_a_client_answer_the_store_cut_says_so(tmp_path: Path, settings: Settings, serve_app, local_store: EmbeddedStore) -> None:  # type: ignore[no-untyped-def]
+    """Virtuoso set to answer at most 20 rows, filmgraph's max_rows above it: an answer Virtuoso cut is marked
+    truncated (header and notice), naming the store's cap; one under the cap is not."""
+    import requests
+
+    if virtuoso_command() is None:
+        pytest.skip("virtuoso-t is not installed (scripts/setup --test installs Debian's virtuoso-opensource)")
+    server = VirtuosoServer(tmp_path / "virtuoso", max_rows=20)
+    try:
+        assert main(["load", "--into", server.query_url, "--graph-store", server.graph_store_url, "--store-graph", server.graph, "--quiet"]) == 0
+        svc = Services.build(settings.replace(store_url=server.query_url, store_graph=server.graph, max_rows=100))
+        try:
+            site = serve_app(create_app(svc.settings, svc))
+            typed = "SELECT ?s ?t WHERE { ?s a ?t FILTER(isIRI(?s)) }"
+            for accept in ("application/sparql-results+json", "application/sparql-results+xml"):
+                r = requests.get(f"{site.url}/sparql", params={"query": typed}, headers={"Accept": accept}, timeout=30)
+                assert r.status_code == 200 and r.headers["X-Result-Truncated"] == "true; limit=20; by=store"
+                assert "truncated to 20 rows by the store's own row cap" in r.text
+            body = requests.get(f"{site.url}/sparql", params={"query": typed}, headers={"Accept": "application/sparql-results+json"}, timeout=30).json()
+            assert len(body["results"]["bindings"]) == 20 and body["filmgraph"]["limit"] == 20
+            few = requests.get(f"{site.url}/sparql", params={"query": typed + " LIMIT 5"}, headers={"Accept": "application/sparql-results+json"}, timeout=30)
+            assert few.status_code == 200 and "X-Result-Truncated" not in few.headers and len(few.json()["results"]["bindings"]) == 5
+            assert len(local_store.select(typed)) > 20  # the whole answer is larger than the store's cap
+        finally:
+            svc.close()
+    finally:
+        server.stop()

@@ -44,7 +44,7 @@ class Rendered:
     truncated: bool
     count: int
     cut_by: str = "max_rows"
-    """The setting whose limit cut a truncated answer: ``max_rows`` or ``max_result_bytes``."""
+    """What cut a truncated answer: the setting ``max_rows`` or ``max_result_bytes``, or ``store`` (a remote store's own row cap)."""
 
 
 def _json_term(t: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> dict[str, object]:
@@ -190,9 +190,10 @@ def _engine_written(result: ox.QuerySolutions | ox.QueryTriples, fmt: ox.QueryRe
     return b"".join(out.parts)
 
 
-def render_rows(variables: Sequence[str], rows: list[tuple], fmt: F.Format, truncated: bool, cap: int, max_bytes: int = 0) -> Rendered:
-    """SELECT rows written in a result format, within ``max_bytes`` (0: no limit), cut at a row and marked if over."""
-    by = "max_result_bytes" if truncated and len(rows) < cap else "max_rows"
+def render_rows(variables: Sequence[str], rows: list[tuple], fmt: F.Format, truncated: bool, cap: int, max_bytes: int = 0, cut_by: str = "max_rows") -> Rendered:
+    """SELECT rows written in a result format, within ``max_bytes`` (0: no limit), cut at a row and marked if over;
+    ``cut_by`` names what cut ``rows`` at ``cap``: ``max_rows``, or ``store`` (a remote store's own row cap)."""
+    by = "max_result_bytes" if truncated and len(rows) < cap else cut_by
     chunks = [_row_chunk(variables, row, fmt) for row in rows] if fmt is not F.CSV else _csv_chunks(rows)
     if max_bytes:
         room = max_bytes - sum(map(len, _frame(variables, fmt, True, cap, len(rows), max_bytes, "max_result_bytes")))
@@ -224,6 +225,8 @@ def too_large(max_bytes: int) -> ResultTooLarge:
 def _notice(truncated: bool, cap: int, count: int, max_bytes: int, by: str) -> str:
     if by == "max_result_bytes":
         return f"result truncated to {count} rows, the most that fit in {max_bytes} bytes (max_result_bytes)"
+    if by == "store":
+        return f"result truncated to {cap} rows by the store's own row cap (Virtuoso: ResultSetMaxRows)"
     return f"result truncated to {cap} rows (max_rows)"
 
 
@@ -238,6 +241,8 @@ def _frame(variables: Sequence[str], fmt: F.Format, truncated: bool, cap: int, c
             # Before "results": streaming parsers (Oxigraph's) refuse anything after the bindings.
             if by == "max_result_bytes":
                 doc["filmgraph"] = {"truncated": True, "limit": max_bytes, "setting": by, "message": note}
+            elif by == "store":
+                doc["filmgraph"] = {"truncated": True, "limit": cap, "setting": "the store's row cap", "message": note}
             else:
                 doc["filmgraph"] = {"truncated": True, "limit": cap, "message": note}
         text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))

@@ -240,6 +240,9 @@ class RemoteStore:
                         return Rendered(write_ask(bool(result), fmt), fmt, False, 1)
                     variables = [v.value for v in result.variables]
                     rows, truncated = rows_capped(result, len(variables), job.max_rows, job.max_bytes)
+                    store_cap = getattr(result, "cap", None)
+                if store_cap is not None and not truncated:  # the store cut the answer first, and said so: not whole
+                    return render_rows(variables, rows, fmt, True, len(rows), job.max_bytes, cut_by="store")
                 return render_rows(variables, rows, fmt, truncated, job.max_rows, job.max_bytes)
             if fmt not in F.GRAPHS:
                 fmt = F.TURTLE

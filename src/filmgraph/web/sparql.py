@@ -67,6 +67,8 @@ def answer_headers(settings: Settings, rendered: Rendered, volatile: bool, tag: 
     headers = [("Content-Type", rendered.format.content_type)]
     if rendered.truncated and rendered.cut_by == "max_result_bytes":
         headers.append(("X-Result-Truncated", f"true; max_result_bytes={settings.max_result_bytes}"))
+    elif rendered.truncated and rendered.cut_by == "store":
+        headers.append(("X-Result-Truncated", f"true; limit={rendered.count}; by=store"))
     elif rendered.truncated:
         headers.append(("X-Result-Truncated", f"true; limit={settings.max_rows}"))
     return headers + caching_headers(volatile, tag)
