@@ -3,12 +3,14 @@
 One command (after `scripts/setup --test`, which installs Virtuoso):
 
     .venv/bin/python bench/remote.py                    # 10^5 films, both stores (about 15 minutes on 2 cores)
-    .venv/bin/python bench/remote.py --sizes 1000000    # 10^6 on request (hours: Virtuoso's load dominates)
+    .venv/bin/python bench/remote.py --sizes 1000000 --store-timeout 1200 --virtuoso-buffers 680000
+        --index-rules false                             # 10^6 on request (the index alone: about 35 minutes here)
 
 For each size and store: generate the graph (bench/generate.py); load the store
 (Oxigraph: `oxigraph load` into a directory, then `oxigraph serve-read-only
 --timeout-s`; Virtuoso: its own ini and data directory, `filmgraph load` through
-its authenticated graph store into a named graph), timing the load; build the
+its authenticated graph store into a named graph, or from 10^6 films its own bulk
+loader), timing the load; build the
 remote site index once (`filmgraph build DIR --store-url URL`), timing it; then
 watch the store's CPU for a while (nothing of the build may still run there);
 start `filmgraph serve --store-url URL --store-path DIR` and time its start to
