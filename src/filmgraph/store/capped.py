@@ -14,6 +14,11 @@ that cannot be made smaller that way (many rows with one value) is split on the 
 store counted the rows, the rows read must number as many at the end, or the store changed meanwhile (an
 error, never a short index). Each part costs the store one pass over the
 answer's rows, so there are as few as the cap allows, with room: twice as many as the count needs.
+
+The query is kept whole inside each part (a subquery), so its own ``ORDER BY``, ``LIMIT`` and ``GROUP BY``
+mean what they meant; a ``LIMIT`` without ``ORDER BY`` lets a store take other rows each time it runs the
+query, in parts as in whole answers (filmgraph's own limited queries ask for at most 4,001 rows, fewer
+than Virtuoso's default cap of 10,000).
 """
 
 from __future__ import annotations
