@@ -1,24 +1,24 @@
 """Reading a whole answer from a store that caps its answers, in parts it need not sort.
 
-Virtuoso returns at most ``ResultSetMaxRows`` rows of an answer, and at most 2^20 over HTTP whatever that
-is set to; it says so in an ``X-SPARQL-MaxRows`` header (the remote backend reads it), other stores may
-cap without saying (the site index checks every answer against a ``COUNT``). Ordered pages (``ORDER BY ... LIMIT ... OFFSET``) would make it sort
-the whole answer once a page, and it refuses to sort more than ``MaxSortedTopRows`` rows (10,000 by
-default: error SR353), so past that a page cannot be asked at all.
+Virtuoso returns at most ``ResultSetMaxRows`` rows of an answer, and at most 2^20 over HTTP whatever that is
+set to; it says so in an ``X-SPARQL-MaxRows`` header (the remote backend reads it), other stores may cap
+without saying (the site index checks every answer against a ``COUNT``). Ordered pages (``ORDER BY ... LIMIT
+... OFFSET``) would make it sort the whole answer once a page, and it refuses to sort more than
+``MaxSortedTopRows`` rows (10,000 by default: error SR353), so past that a page cannot be asked at all.
 
 Instead the answer is read in parts, by the MD5 of one variable's text, which every SPARQL 1.1 store
-computes: a part holds the rows whose hash starts with one of a set of hexadecimal prefixes; the rows
-where the variable has no text (a blank node, unbound) are one more part. The parts are disjoint and
-cover the answer. A part that was cut too is asked again as smaller parts (longer prefixes), and one
-that cannot be made smaller that way (many rows with one value) is split on the next variable. Where the
-store counted the rows, the rows read must number as many at the end, or the store changed meanwhile (an
-error, never a short index). Each part costs the store one pass over the
-answer's rows, so there are as few as the cap allows, with room: twice as many as the count needs.
+computes: a part holds the rows whose hash starts with one of a set of hexadecimal prefixes; the rows where
+the variable has no text (a blank node, unbound) are one more part. The parts are disjoint and cover the
+answer. A part that was cut too is asked again as smaller parts (longer prefixes), and one that cannot be
+made smaller that way (many rows with one value) is split on the next variable. Where the store counted the
+rows, the rows read must number as many at the end, or the store changed meanwhile (an error, never a short
+index). Each part costs the store one pass over the answer's rows, so there are as few as the cap allows,
+with room: twice as many as the count needs.
 
 The query is kept whole inside each part (a subquery), so its own ``ORDER BY``, ``LIMIT`` and ``GROUP BY``
 mean what they meant; a ``LIMIT`` without ``ORDER BY`` lets a store take other rows each time it runs the
-query, in parts as in whole answers (filmgraph's own limited queries ask for at most 4,001 rows, fewer
-than Virtuoso's default cap of 10,000).
+query, in parts as in whole answers (filmgraph's own limited queries ask for at most 4,001 rows, fewer than
+Virtuoso's default cap of 10,000).
 """
 
 from __future__ import annotations
