@@ -565,3 +565,15 @@ def test_a_rule_slower_than_its_limit_is_left_out_of_the_remote_report(settings:
             svc.close()
     finally:
         proxy.close()
+
+
+def test_a_long_streamed_answer_of_our_own_stops_at_the_limit(remote_settings: Settings) -> None:
+    """The limit of the site's own queries (a rule's, the index's) bounds the whole answer: a query that starts
+    answering at once and streams for long (every pair of triples: millions of rows) stops there too."""
+    import time
+
+    store = RemoteStore(remote_settings.store_url, BASE, timeout=0.5, graph=remote_settings.store_graph).limited(0.5, "a test's limit")
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="a test's limit"):
+        store.select("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }")
+    assert time.monotonic() - started < 30  # stopped near the limit, not after the millions of rows

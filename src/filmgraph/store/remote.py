@@ -165,8 +165,12 @@ class RemoteStore:
         return list(read_in_parts(part, text, cut, names))
 
     def _select(self, text: str) -> tuple[list[Row], int | None, list[str]]:
-        """A SELECT's rows, the row cap that cut them (``None``: whole), and its variables."""
-        with self._errors(client=False), self._results(text, "SELECT") as result:
+        """A SELECT's rows, the row cap that cut them (``None``: whole), and its variables.
+
+        The time limit bounds the whole answer, not only each read: a store that streams a long answer
+        slowly (the Oxigraph server, a rule's answer at 10^6 films) is left at the limit, not at its own."""
+        deadline = time.monotonic() + self.timeout if self.timeout and self.timeout > 0 else None
+        with self._errors(client=False), self._results(text, "SELECT", deadline=deadline) as result:
             names = [v.value for v in result.variables]  # type: ignore[union-attr]
             rows = [{n: sol[n] for n in names} for sol in result]  # type: ignore[union-attr]
             cap = getattr(result, "cap", None)
