@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -126,10 +127,12 @@ def virtuoso_bulk_load(server: VirtuosoServer, data: Path) -> None:
     script = (f"ld_dir('{folder}', '*.*', '{GRAPH}');\n"
               "rdf_loader_run();\n"
               "checkpoint;\n"
+              "SELECT 'failed', COUNT(*) FROM DB.DBA.load_list WHERE ll_error IS NOT NULL OR ll_state <> 2;\n"
               "SELECT ll_file, ll_state, ll_error FROM DB.DBA.load_list WHERE ll_error IS NOT NULL OR ll_state <> 2;\n")
     out = subprocess.run([isql, f"127.0.0.1:{server.sql_port}", USER, PASSWORD, "VERBOSE=OFF", "BANNER=OFF", "PROMPT=OFF", "ERRORS=STDOUT"],
                          input=script, capture_output=True, text=True, check=True, timeout=4 * 3600)
-    if "Error" in out.stdout or "/" in out.stdout:  # an error line, or a file left in the list (its path)
+    failed = re.search(r"^failed\s+(\d+)\s*$", out.stdout, re.MULTILINE)
+    if failed is None or int(failed[1]):  # a file with an error or not loaded: the list after the count says which
         raise RuntimeError(f"Virtuoso's bulk loader failed: {out.stdout.strip()[-2000:]}")
 
 

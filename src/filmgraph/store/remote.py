@@ -55,7 +55,7 @@ from ..sparql.results import Rendered, render_graph, render_rows, rows_capped, t
 from ..core.dataset import Bindings, Row
 from ..sparql.bind import bind, sparql_term
 from .capped import read_in_parts
-from .virtuoso import COMPILE_ERROR, PARTIAL_STATES, TIMEOUT_STATES, BlankIds, Solutions, from_virtuoso, row_cap
+from .virtuoso import COMPILE_ERROR, PARTIAL_STATES, TIMEOUT_STATES, ROW_CAP_HEADER, BlankIds, Solutions, from_virtuoso, row_cap
 
 AGENT = "filmgraph (remote store client; https://w3id.org/filmgraph/)"
 RESULTS_ACCEPT = f"{F.SPARQL_JSON.media_type}, {F.SPARQL_XML.media_type};q=0.9, {F.TSV.media_type};q=0.5"
@@ -319,7 +319,7 @@ class RemoteStore:
             if virtuoso and fmt == ox.QueryResultsFormat.XML:
                 body = BlankIds(body)
             result = ox.parse_query_results(body, fmt)
-            yield Solutions(result, row_cap(response.headers)) if virtuoso and isinstance(result, ox.QuerySolutions) else result  # type: ignore[misc]
+            yield Solutions(result, row_cap(response.headers.get(ROW_CAP_HEADER))) if virtuoso and isinstance(result, ox.QuerySolutions) else result  # type: ignore[misc]
 
     @contextmanager
     def _graph(

@@ -68,10 +68,12 @@ class Solutions:
             yield _Solution(self._names, tuple(from_virtuoso(sol[i]) for i in range(width)))
 
 
-def row_cap(headers: object) -> int | None:
-    """The row cap that cut an answer, from Virtuoso's ``X-SPARQL-MaxRows`` header (sent only when its
-    ``ResultSetMaxRows`` cut a SELECT's answer); ``None`` when the answer is whole."""
-    value = getattr(headers, "get", lambda _k, _d=None: None)("X-SPARQL-MaxRows")
+ROW_CAP_HEADER = "X-SPARQL-MaxRows"
+"""Sent by Virtuoso only when its ``ResultSetMaxRows`` cut a SELECT's answer, with that cap."""
+
+
+def row_cap(value: str | None) -> int | None:
+    """The row cap that cut an answer, from the value of :data:`ROW_CAP_HEADER`; ``None`` when the answer is whole."""
     try:
         return int(value) if value else None
     except ValueError:
