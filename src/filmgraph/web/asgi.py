@@ -137,8 +137,9 @@ class BufferedWSGI:
             await _plain(send, 400 if length is None else 413, "Content-Length is not a number" if length is None else _too_large(self.max_body))
             return
         try:
-            body = await asyncio.wait_for(self._body(receive), self.body_timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.body_timeout):  # no task a request, as wait_for would make
+                body = await self._body(receive)
+        except TimeoutError:
             await _plain(send, 408, f"the request body did not arrive within {self.body_timeout:g} s (setting body_timeout)")
             return
         except _BadBody as exc:
