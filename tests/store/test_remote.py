@@ -337,6 +337,34 @@ def test_rules_find_the_same_problems_remotely(local_store: EmbeddedStore, remot
     assert local.findings and local.findings == remote.findings
 
 
+RULES_DATA = Path(__file__).resolve().parents[1] / "data" / "rules"
+
+
+def test_every_rule_finds_in_virtuoso_what_it_finds_embedded_on_each_rule_fixture(settings: Settings, virtuoso_server) -> None:  # type: ignore[no-untyped-def]
+    """The rules' fixtures (each written to make its rule fire) loaded with ``filmgraph load`` into a real Virtuoso,
+    one named graph each: every rule's findings there are the embedded store's, and the fixtures make findings."""
+    from filmgraph.cli import main
+    from filmgraph.truth.rules import run_rules
+
+    server = virtuoso_server()
+    fixtures = sorted(RULES_DATA.glob("*.ttl"))
+    assert len(fixtures) >= 9
+    found = 0
+    for fixture in fixtures:
+        graph = f"http://example.org/filmgraph-test/rules/{fixture.stem}"
+        one = settings.replace(data=(fixture,), validate=False)
+        assert main(["load", "--into", server.query_url, "--graph-store", server.graph_store_url, "--store-graph", graph,
+                     "--data", str(fixture), "--validate", "false"]) == 0
+        local = EmbeddedStore.build(one)
+        try:
+            embedded = run_rules(local).findings
+        finally:
+            local.close()
+        remote = run_rules(RemoteStore(server.query_url, settings.base_iri, timeout=60, graph=graph)).findings
+        assert remote == embedded, fixture.name
+        found += len(embedded)
+    assert found > 0
+
 
 def test_the_remote_index_keeps_the_rules_findings_made_at_startup(local_store: EmbeddedStore, remote_services: Services) -> None:
     """Run once with the index, under its own limit: pages read them, as from a pre-built store's index."""
