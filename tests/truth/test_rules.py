@@ -247,6 +247,27 @@ def test_duplicate_titles_match_a_non_english_title_of_an_identified_film(make_s
     assert "'Небо зовёт'@ru" in only(report, film("nebo-zovyot-1960")).message
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_duplicate_findings_do_not_depend_on_the_order_of_the_stores_rows(make_store: MakeStore, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """The engine's own rows for the fixture, in another order (a remote store such as Virtuoso gives its own):
+    the same findings, messages included. Before, a tie between a film's titles was won by the first row."""
+    import random
+
+    from filmgraph.truth import duplicates
+
+    store = make_store("duplicate-titles")
+    expected = run_rules(store, ["probable-duplicate-title"]).findings
+    real = duplicates.select_rows
+
+    def shuffled(store_: object, query: str) -> list[Row]:
+        rows = list(real(store_, query))  # type: ignore[arg-type]
+        random.Random(seed).shuffle(rows)
+        return rows
+
+    monkeypatch.setattr(duplicates, "select_rows", shuffled)
+    assert expected and run_rules(store, ["probable-duplicate-title"]).findings == expected
+
+
 def test_titles_of_films_no_other_record_is_identified_as_are_not_duplicates(make_store: MakeStore) -> None:
     concerned = {n for f in run_rules(make_store("duplicate-titles")).findings for n in (f.concerns, f.related)}
     for slug in ("red-planet-1963", "red-star-1990", "star-of-the-east-1966", "odinokaya-planeta-1967"):

@@ -70,6 +70,8 @@ def title_key(text: str) -> str:
 class _Record:
     iri: str
     title: str = ""
+    title_en: bool = False
+    """The title is an English one (an English title is preferred; then the smallest text)."""
     year: int | None = None
     film: str | None = None
     film_year: int | None = None
@@ -89,6 +91,10 @@ def _int(term: Term | None) -> int | None:
     return None
 
 
+def _earliest(known: int | None, found: int | None) -> int | None:
+    return found if known is None or (found is not None and found < known) else known
+
+
 def _records(store: Store) -> dict[str, _Record]:
     text = (resources.files("filmgraph") / "queries" / "duplicate-candidates.rq").read_text(encoding="utf-8")
     query = "\n".join(f"PREFIX {p}: <{iri}>" for p, iri in prefixes(store.base_iri).items()) + "\n" + text
@@ -98,18 +104,24 @@ def _records(store: Store) -> dict[str, _Record]:
         r = records.get(iri)
         if r is None:
             r = records[iri] = _Record(iri)
+        # Whatever order the store gives the rows in (Virtuoso's is not Oxigraph's), the same record: an English
+        # title before others and the smallest text among equals, the earliest year, the smallest language tag.
         title = row.get("title")
-        if isinstance(title, Literal) and (not r.title or title.language == "en"):
-            r.title = title.value
-        r.year = r.year if r.year is not None else _int(row.get("year"))
+        if isinstance(title, Literal):
+            english = title.language == "en"
+            if not r.title or (english and not r.title_en) or (english == r.title_en and title.value < r.title):
+                r.title, r.title_en = title.value, english
+        r.year = _earliest(r.year, _int(row.get("year")))
         if row.get("film") is not None:
             r.film = row["film"].value  # type: ignore[union-attr]
-            r.film_year = r.film_year if r.film_year is not None else _int(row.get("filmYear"))
+            r.film_year = _earliest(r.film_year, _int(row.get("filmYear")))
             t = row.get("filmTitle")
             if isinstance(t, Literal):
                 if r.film_titles is None:
                     r.film_titles = {}
-                r.film_titles.setdefault(t.value, t.language or "")
+                lang = t.language or ""
+                if r.film_titles.get(t.value, lang) >= lang:
+                    r.film_titles[t.value] = lang
         if row.get("curated") is not None:
             if r.curated is None:
                 r.curated = set()
@@ -130,25 +142,35 @@ class _Match:
 
 
 def _title_match(a: _Record, b: _Record) -> _Match | None:
-    """The best match of one record's own title with a title the other is known by (its own, or its film's)."""
+    """The best match of one record's own title with a title the other is known by (its own, or its film's).
+
+    Titles equally similar once folded are told apart by their text as written (``Небо Зовёт!`` is nearer
+    ``Небо зовёт`` than ``Nebo zovyot``), then by text and language: the finding is the same whatever order
+    the store gives the titles in (Virtuoso's is not Oxigraph's)."""
+    from difflib import SequenceMatcher
+
     from ..core.textkeys import similarity
 
     best: _Match | None = None
+    best_rank = (0.0, 0.0)
     for one, other in ((a, b), (b, a)):
         key = title_key(one.title)
         if not key:
             continue
-        known = [(other.title, None)] + [(t, lang) for t, lang in (other.film_titles or {}).items()]
+        known = [(other.title, None)] + sorted((other.film_titles or {}).items())
         for text, lang in known:
             sim = similarity(key, title_key(text), MIN_SIMILARITY)
-            if sim < MIN_SIMILARITY or (best is not None and sim <= best.similarity):
+            if sim < MIN_SIMILARITY or (best is not None and sim < best.similarity):
+                continue
+            rank = (sim, SequenceMatcher(None, one.title.casefold(), text.casefold()).ratio())
+            if best is not None and rank <= best_rank:
                 continue
             if lang is None:
                 why = f"'{one.title}' and '{text}' are the same title"
             else:
                 tag = f"@{lang}" if lang else ""
                 why = f"'{one.title}' is the title '{text}'{tag} of <{other.film}>, which <{other.iri}> is identified as,"
-            best = _Match(sim, why)
+            best, best_rank = _Match(sim, why), rank
     return best
 
 
