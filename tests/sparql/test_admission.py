@@ -276,3 +276,21 @@ def test_an_event_loop_waiter_that_is_cancelled_gives_its_place_back() -> None:
     held.finish()
     held.thread.join(WAIT)
     assert admission.running == 0
+
+
+def test_client_keys_are_kept_for_short_headers_only_and_at_most_4096() -> None:
+    """The key of a request is kept (parsing addresses was a third of a cached answer's time), but a client's long
+    forwarding headers are not: each distinct one would be memory the client chooses to fill."""
+    from filmgraph.sparql.admission import KEPT_HEADERS, _client_key, client_key, parse_networks
+
+    trusted = parse_networks(["127.0.0.1"])
+    _client_key.cache_clear()
+    long_chain = ", ".join(f"10.1.{i // 250}.{i % 250}" for i in range(40))
+    assert len(long_chain) > KEPT_HEADERS
+    for i in range(300):
+        assert client_key("127.0.0.1", [f"{long_chain}, 10.9.{i // 250}.{i % 250}"], (), trusted) == f"10.9.{i // 250}.{i % 250}"
+    assert _client_key.cache_info().currsize == 0
+    for i in range(5000):
+        assert client_key("127.0.0.1", [f"10.8.{i // 250}.{i % 250}"], (), trusted) == f"10.8.{i // 250}.{i % 250}"
+    assert _client_key.cache_info().currsize == 4096
+    assert client_key("127.0.0.1", ["10.8.19.249"], (), trusted) == "10.8.19.249"  # still read right once forgotten or kept

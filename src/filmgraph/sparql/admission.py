@@ -88,7 +88,14 @@ def client_key(remote_addr: str | None, forwarded_for: Sequence[str] = (), forwa
     The proxies' own addresses are skipped from the right of the chain; the first address that is not a
     trusted proxy is the client (an address a client wrote further left is not believed).
     """
-    return _client_key(remote_addr or "", tuple(forwarded_for), tuple(forwarded), tuple(trusted))
+    key = (remote_addr or "", tuple(forwarded_for), tuple(forwarded), tuple(trusted))
+    if sum(map(len, key[1])) + sum(map(len, key[2])) > KEPT_HEADERS:
+        return _client_key.__wrapped__(*key)  # a client's long headers are not kept (its own memory to fill)
+    return _client_key(*key)
+
+
+KEPT_HEADERS = 256
+"""Characters of forwarding headers up to which a request's client key is kept (4,096 keys at most)."""
 
 
 @functools.lru_cache(maxsize=4096)
