@@ -105,7 +105,7 @@ def _records(store: Store) -> dict[str, _Record]:
         if r is None:
             r = records[iri] = _Record(iri)
         # Whatever order the store gives the rows in (Virtuoso's is not Oxigraph's), the same record: an English
-        # title before others and the smallest text among equals, the earliest year, the smallest language tag.
+        # title before others and the smallest text among equals, the earliest year, the smallest film IRI and language tag.
         title = row.get("title")
         if isinstance(title, Literal):
             english = title.language == "en"
@@ -113,7 +113,8 @@ def _records(store: Store) -> dict[str, _Record]:
                 r.title, r.title_en = title.value, english
         r.year = _earliest(r.year, _int(row.get("year")))
         if row.get("film") is not None:
-            r.film = row["film"].value  # type: ignore[union-attr]
+            film = row["film"].value  # type: ignore[union-attr]
+            r.film = film if r.film is None or film < r.film else r.film
             r.film_year = _earliest(r.film_year, _int(row.get("filmYear")))
             t = row.get("filmTitle")
             if isinstance(t, Literal):
