@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..sparql.admission import Network, client_key
+from ..core.clients import Network, client_key
 from ..core.numbers import ascii_int
 
 Scope = dict[str, Any]

@@ -93,7 +93,7 @@ def _serve_granian(settings: Settings) -> None:
     from .asgi import BufferedWSGI
 
     app = create_app(settings)
-    from ..sparql.admission import parse_networks
+    from ..core.clients import parse_networks
 
     from .lean import LeanSparql
 
